@@ -1,0 +1,134 @@
+/**
+ * DOM controls around the canvas: the toolbar (fit, zoom in / out) and one
+ * labelled range input per entry of the `sliders` trait.
+ *
+ * The sliders show the level-0 index on their axis, e.g.
+ * "z 12 / 63 · 6.0 µm"; moving one calls `onChange(name, index)`, and the
+ * widget writes the `position` trait.
+ */
+
+import { sliderLabel } from "./format";
+import { type SliderInfo, sliderIndices } from "./protocol";
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  attrs: Record<string, string> = {},
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  el.className = className;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+export interface ToolbarActions {
+  fit(): void;
+  zoomIn(): void;
+  zoomOut(): void;
+}
+
+/** A small floating toolbar; returns its element and a disposer. */
+export function createToolbar(actions: ToolbarActions): { el: HTMLElement; dispose: () => void } {
+  const el = element("div", "sz-toolbar", { role: "toolbar", "aria-label": "View" });
+  const buttons: [HTMLButtonElement, (e: Event) => void][] = [];
+  const add = (text: string, title: string, action: () => void, cls = ""): void => {
+    const b = element("button", `sz-button ${cls}`.trim(), { type: "button", title, "aria-label": title });
+    b.textContent = text;
+    const onClick = (e: Event): void => {
+      e.preventDefault();
+      action();
+    };
+    b.addEventListener("click", onClick);
+    buttons.push([b, onClick]);
+    el.appendChild(b);
+  };
+  add("−", "Zoom out (-)", () => actions.zoomOut());
+  add("+", "Zoom in (+)", () => actions.zoomIn());
+  add("Fit", "Fit the image (0)", () => actions.fit(), "sz-fit");
+  return {
+    el,
+    dispose: () => {
+      for (const [b, fn] of buttons) b.removeEventListener("click", fn);
+      el.remove();
+    },
+  };
+}
+
+interface SliderRow {
+  info: SliderInfo;
+  input: HTMLInputElement;
+  label: HTMLElement;
+  onInput: () => void;
+}
+
+/** The slider panel below the canvas. */
+export class SliderPanel {
+  readonly el: HTMLElement;
+  private rows: SliderRow[] = [];
+  private signature = "";
+
+  constructor(private readonly onChange: (name: string, index: number) => void) {
+    this.el = element("div", "sz-sliders");
+  }
+
+  /** Show `sliders` at `position`; rebuilds only when the axes change. */
+  update(sliders: readonly SliderInfo[], position: Record<string, number>): void {
+    const signature = JSON.stringify(sliders);
+    if (signature !== this.signature) {
+      this.signature = signature;
+      this.build(sliders);
+    }
+    const indices = sliderIndices(sliders, position);
+    this.rows.forEach((row, i) => {
+      const index = indices[i] ?? 0;
+      if (row.input.valueAsNumber !== index) row.input.value = String(index);
+      const text = sliderLabel(row.info, index);
+      if (row.label.textContent !== text) row.label.textContent = text;
+    });
+  }
+
+  /** Index of slider `i`, or undefined. */
+  value(i: number): number | undefined {
+    return this.rows[i]?.input.valueAsNumber;
+  }
+
+  /** The slider infos shown. */
+  get sliders(): SliderInfo[] {
+    return this.rows.map((r) => r.info);
+  }
+
+  private build(sliders: readonly SliderInfo[]): void {
+    this.clear();
+    this.el.hidden = sliders.length === 0;
+    for (const info of sliders) {
+      const row = element("div", "sz-slider");
+      const id = `sz-${Math.random().toString(36).slice(2)}`;
+      const label = element("label", "sz-slider-label", { for: id });
+      const input = element("input", "sz-slider-input", {
+        type: "range",
+        id,
+        min: "0",
+        max: String(info.size - 1),
+        step: "1",
+        "aria-label": `${info.name} index`,
+      });
+      input.disabled = info.size <= 1;
+      const onInput = (): void => this.onChange(info.name, input.valueAsNumber);
+      input.addEventListener("input", onInput);
+      row.append(label, input);
+      this.el.appendChild(row);
+      this.rows.push({ info, input, label, onInput });
+    }
+  }
+
+  private clear(): void {
+    for (const row of this.rows) row.input.removeEventListener("input", row.onInput);
+    this.rows = [];
+    this.el.replaceChildren();
+  }
+
+  dispose(): void {
+    this.clear();
+    this.el.remove();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The small information overlay in the canvas corner: level in use and zoom,
+ * cursor position in world units (and the level-0 pixel under it), and how
+ * many tiles are still loading (from the kernel's `status` messages).
+ *
+ * Text is only written when it changes, so updating every frame is cheap.
+ */
+
+export interface OverlayState {
+  /** Level in use and number of levels. */
+  level: number;
+  levels: number;
+  /** e.g. "25%". */
+  zoom: string;
+  /** e.g. "y 12.5, x 40.2 µm", or "" when the cursor is outside. */
+  cursor: string;
+  /** e.g. "px 25, 80", or "". */
+  pixel: string;
+  /** e.g. "3 tiles loading", or "". */
+  pending: string;
+}
+
+export class Overlay {
+  readonly el: HTMLElement;
+  private readonly lines: HTMLElement[];
+
+  constructor() {
+    this.el = document.createElement("div");
+    this.el.className = "sz-overlay";
+    this.el.setAttribute("aria-live", "off");
+    this.lines = [0, 1, 2].map(() => {
+      const line = document.createElement("div");
+      line.className = "sz-overlay-line";
+      this.el.appendChild(line);
+      return line;
+    });
+    this.lines[2]!.classList.add("sz-overlay-pending");
+  }
+
+  update(s: OverlayState): void {
+    const levelText = s.levels > 0 ? `level ${s.level} / ${s.levels - 1}${s.zoom ? ` · ${s.zoom}` : ""}` : "";
+    const cursorText = [s.cursor, s.pixel].filter((t) => t !== "").join(" · ");
+    this.set(0, levelText);
+    this.set(1, cursorText);
+    this.set(2, s.pending);
+  }
+
+  private set(i: number, text: string): void {
+    const line = this.lines[i]!;
+    if (line.textContent !== text) line.textContent = text;
+    line.hidden = text === "";
+  }
+
+  dispose(): void {
+    this.el.remove();
+  }
+}

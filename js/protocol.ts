@@ -1,0 +1,396 @@
+/**
+ * The viewport protocol between this front end and the kernel.
+ *
+ * KEEP IN SYNC with `simplezarr/viewer/_protocol.py` (the kernel side), which
+ * says the same about this file. The contract is written down in
+ * `docs/architecture.md` ("Viewport protocol"): message types, fields, tile
+ * encodings and the traitlets of `Viewer`.
+ *
+ * Front end -> kernel: `ready`, `viewport`, `close` (JSON, no buffers).
+ * Kernel -> front end: `tile` (one buffer: the PNG), `drop`, `status`.
+ *
+ * Everything the kernel sends passes through {@link parseKernelMessage} (and
+ * the trait parsers below) before it is used: a malformed message is
+ * rejected with a console warning and never throws into the render loop.
+ *
+ * The plane key ({@link planeKey}) names the position on the non-displayed
+ * axes. Both sides compute it the same way: `name=index` for every entry of
+ * the `sliders` trait, in that order, joined with `","`, where index is the
+ * level-0 index from the `position` trait (0 when missing); the empty string
+ * when there are no sliders. Example: `"t=0,c=1,z=3"`.
+ *
+ * This module touches neither the DOM nor WebGL.
+ */
+
+/** Pixel encoding of a tile's PNG (see docs/architecture.md). */
+export type Encoding = "u8" | "u16";
+
+/** [y, x] pair. */
+export type Vec2 = [number, number];
+/** [y0, x0, y1, x1] rectangle in world units (pixel edges). */
+export type Rect = [number, number, number, number];
+
+// --------------------------------------------------------------------------
+// Front end -> kernel
+// --------------------------------------------------------------------------
+
+export interface ReadyMessage {
+  type: "ready";
+  view: string;
+}
+
+export interface ViewportMessage {
+  type: "viewport";
+  view: string;
+  /** Increasing per view. */
+  seq: number;
+  /** [y, x] camera centre in world units. */
+  center: Vec2;
+  /** World units per CSS pixel. */
+  scale: number;
+  /** [height, width] in CSS pixels. */
+  size: Vec2;
+  /** window.devicePixelRatio. */
+  dpr: number;
+}
+
+export interface CloseMessage {
+  type: "close";
+  view: string;
+}
+
+export type FrontendMessage = ReadyMessage | ViewportMessage | CloseMessage;
+
+export function readyMessage(view: string): ReadyMessage {
+  return { type: "ready", view };
+}
+
+export function viewportMessage(
+  view: string,
+  seq: number,
+  center: Vec2,
+  scale: number,
+  size: Vec2,
+  dpr: number,
+): ViewportMessage {
+  return {
+    type: "viewport",
+    view,
+    seq,
+    center: [center[0], center[1]],
+    scale,
+    size: [size[0], size[1]],
+    dpr,
+  };
+}
+
+export function closeMessage(view: string): CloseMessage {
+  return { type: "close", view };
+}
+
+// --------------------------------------------------------------------------
+// Kernel -> front end
+// --------------------------------------------------------------------------
+
+export interface TileMessage {
+  type: "tile";
+  /** The view that asked (informative: every view may use any tile). */
+  view: string;
+  /** Unique per level + chunk + plane. */
+  key: string;
+  level: number;
+  /** Chunk index along the two displayed axes [iy, ix]. */
+  chunk: Vec2;
+  /** Plane key of the non-displayed position (see {@link planeKey}). */
+  plane: string;
+  /** World coordinates of the tile's outer pixel edges. */
+  bounds: Rect;
+  /** [h, w] pixels. */
+  shape: Vec2;
+  encoding: Encoding;
+  /** data value = value_offset + value_scale * code */
+  value_offset: number;
+  value_scale: number;
+  /** The viewport seq this tile answers. */
+  seq: number;
+  /** The PNG bytes. */
+  png: Uint8Array;
+}
+
+export interface DropMessage {
+  type: "drop";
+  view: string;
+  keys: string[];
+}
+
+export interface StatusMessage {
+  type: "status";
+  view: string;
+  /** Tiles wanted but not yet sent. */
+  pending: number;
+  /** Level in use for that view. */
+  level: number;
+  seq: number;
+}
+
+export type KernelMessage = TileMessage | DropMessage | StatusMessage;
+
+/** Where rejections are reported; console.warn by default. */
+export type Warn = (message: string) => void;
+
+const defaultWarn: Warn = (message) => console.warn(`simplezarr: ${message}`);
+
+// --------------------------------------------------------------------------
+// Validation helpers
+// --------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function isFiniteNumber(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+function isInt(v: unknown): v is number {
+  return isFiniteNumber(v) && Number.isInteger(v);
+}
+
+function isNonNegInt(v: unknown): v is number {
+  return isInt(v) && v >= 0;
+}
+
+function numbers(v: unknown, n: number, check: (x: unknown) => boolean): number[] | null {
+  if (!Array.isArray(v) || v.length !== n) return null;
+  for (const x of v) if (!check(x)) return null;
+  return v as number[];
+}
+
+function vec2(v: unknown, check: (x: unknown) => boolean = isFiniteNumber): Vec2 | null {
+  const a = numbers(v, 2, check);
+  return a === null ? null : [a[0]!, a[1]!];
+}
+
+function show(v: unknown): string {
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return String(v);
+  }
+}
+
+function toBytes(buffer: unknown): Uint8Array | null {
+  if (buffer instanceof DataView || ArrayBuffer.isView(buffer)) {
+    const view = buffer as ArrayBufferView;
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  }
+  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+  return null;
+}
+
+// --------------------------------------------------------------------------
+// Kernel message parsing
+// --------------------------------------------------------------------------
+
+/**
+ * Validate one custom message from the kernel.
+ *
+ * Returns the typed message, or `null` (after one warning) when the message
+ * is malformed or of an unknown type. Never throws.
+ */
+export function parseKernelMessage(
+  msg: unknown,
+  buffers: readonly unknown[] | null | undefined,
+  warn: Warn = defaultWarn,
+): KernelMessage | null {
+  try {
+    return parseUnsafe(msg, buffers ?? [], warn);
+  } catch (err) {
+    warn(`parseKernelMessage(): unexpected error ${String(err)} for ${show(msg)}`);
+    return null;
+  }
+}
+
+function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): KernelMessage | null {
+  const reject = (why: string): null => {
+    warn(`parseKernelMessage(): ${why}`);
+    return null;
+  };
+  if (!isObject(msg)) return reject(`message is not an object: ${show(msg)}`);
+  const type = msg.type;
+  const view = msg.view;
+  if (typeof view !== "string") return reject(`${show(type)} message has no string view: ${show(view)}`);
+  switch (type) {
+    case "tile": {
+      const { key, level, plane, encoding, value_offset, value_scale, seq } = msg;
+      if (typeof key !== "string" || key === "")
+        return reject(`tile key ${show(key)} is not a non-empty string`);
+      if (!isNonNegInt(level)) return reject(`tile ${key}: level ${show(level)} is not an integer >= 0`);
+      const chunk = vec2(msg.chunk, isNonNegInt);
+      if (chunk === null) return reject(`tile ${key}: chunk ${show(msg.chunk)} is not [iy, ix]`);
+      if (typeof plane !== "string") return reject(`tile ${key}: plane ${show(plane)} is not a string`);
+      const b = numbers(msg.bounds, 4, isFiniteNumber);
+      if (b === null || !(b[2]! > b[0]!) || !(b[3]! > b[1]!)) {
+        return reject(
+          `tile ${key}: bounds ${show(msg.bounds)} is not [y0, x0, y1, x1] with y1 > y0, x1 > x0`,
+        );
+      }
+      const shape = vec2(msg.shape, (x) => isInt(x) && (x as number) > 0);
+      if (shape === null) return reject(`tile ${key}: shape ${show(msg.shape)} is not [h, w] > 0`);
+      if (encoding !== "u8" && encoding !== "u16")
+        return reject(`tile ${key}: encoding ${show(encoding)} is not "u8" or "u16"`);
+      if (!isFiniteNumber(value_offset))
+        return reject(`tile ${key}: value_offset ${show(value_offset)} is not a finite number`);
+      if (!isFiniteNumber(value_scale))
+        return reject(`tile ${key}: value_scale ${show(value_scale)} is not a finite number`);
+      if (!isInt(seq)) return reject(`tile ${key}: seq ${show(seq)} is not an integer`);
+      const png = buffers.length > 0 ? toBytes(buffers[0]) : null;
+      if (png === null || png.byteLength === 0)
+        return reject(`tile ${key}: no PNG buffer (got ${buffers.length} buffers)`);
+      return {
+        type,
+        view,
+        key,
+        level,
+        chunk,
+        plane,
+        bounds: [b[0]!, b[1]!, b[2]!, b[3]!],
+        shape,
+        encoding,
+        value_offset,
+        value_scale,
+        seq,
+        png,
+      };
+    }
+    case "drop": {
+      const keys = msg.keys;
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
+        return reject(`drop keys ${show(keys)} is not a list of strings`);
+      }
+      return { type, view, keys: keys as string[] };
+    }
+    case "status": {
+      const { pending, level, seq } = msg;
+      if (!isNonNegInt(pending)) return reject(`status pending ${show(pending)} is not an integer >= 0`);
+      if (!isNonNegInt(level)) return reject(`status level ${show(level)} is not an integer >= 0`);
+      if (!isInt(seq)) return reject(`status seq ${show(seq)} is not an integer`);
+      return { type, view, pending, level, seq };
+    }
+    default:
+      return reject(`unknown message type ${show(type)}`);
+  }
+}
+
+// --------------------------------------------------------------------------
+// Traits
+// --------------------------------------------------------------------------
+
+/** One entry of the `levels` trait. */
+export interface LevelInfo {
+  /** [h, w] pixels. */
+  shape: Vec2;
+  /** [sy, sx] world units per pixel. */
+  scale: Vec2;
+  /** [oy, ox] world position of the centre of pixel (0, 0). */
+  offset: Vec2;
+  /** [ch, cw] chunk shape in pixels. */
+  chunk: Vec2;
+}
+
+/** One entry of the `sliders` trait (a non-displayed axis, level 0). */
+export interface SliderInfo {
+  name: string;
+  type: string;
+  unit: string;
+  size: number;
+  scale: number;
+  offset: number;
+}
+
+/** Parse the `levels` trait; `[]` (after a warning) when malformed. */
+export function parseLevels(v: unknown, warn: Warn = defaultWarn): LevelInfo[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) {
+    warn(`parseLevels(): levels ${show(v)} is not a list`);
+    return [];
+  }
+  const out: LevelInfo[] = [];
+  for (const [i, entry] of v.entries()) {
+    const e = isObject(entry) ? entry : {};
+    const positive = (x: unknown): boolean => isFiniteNumber(x) && x > 0;
+    const shape = vec2(e.shape, (x) => isInt(x) && (x as number) > 0);
+    const scale = vec2(e.scale, positive);
+    const offset = vec2(e.offset);
+    const chunk = vec2(e.chunk, (x) => isInt(x) && (x as number) > 0);
+    if (shape === null || scale === null || offset === null || chunk === null) {
+      warn(`parseLevels(): level ${i} ${show(entry)} needs shape, scale > 0, offset and chunk`);
+      return [];
+    }
+    out.push({ shape, scale, offset, chunk });
+  }
+  return out;
+}
+
+/** Parse the `sliders` trait; `[]` (after a warning) when malformed. */
+export function parseSliders(v: unknown, warn: Warn = defaultWarn): SliderInfo[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) {
+    warn(`parseSliders(): sliders ${show(v)} is not a list`);
+    return [];
+  }
+  const out: SliderInfo[] = [];
+  for (const [i, entry] of v.entries()) {
+    if (!isObject(entry) || typeof entry.name !== "string" || !isInt(entry.size) || entry.size < 1) {
+      warn(`parseSliders(): slider ${i} ${show(entry)} needs a name and a size >= 1`);
+      return [];
+    }
+    out.push({
+      name: entry.name,
+      type: typeof entry.type === "string" ? entry.type : "",
+      unit: typeof entry.unit === "string" ? entry.unit : "",
+      size: entry.size,
+      scale: isFiniteNumber(entry.scale) ? entry.scale : 1,
+      offset: isFiniteNumber(entry.offset) ? entry.offset : 0,
+    });
+  }
+  return out;
+}
+
+/** Parse the `position` trait: only integer entries are kept. */
+export function parsePosition(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!isObject(v)) return out;
+  for (const [name, index] of Object.entries(v)) if (isInt(index)) out[name] = index;
+  return out;
+}
+
+/** Level-0 index of every slider, clamped to its size (0 when missing). */
+export function sliderIndices(sliders: readonly SliderInfo[], position: Record<string, number>): number[] {
+  return sliders.map((s) => Math.min(Math.max(position[s.name] ?? 0, 0), s.size - 1));
+}
+
+/**
+ * The plane key: `name=index` of every slider in order, joined with ",".
+ *
+ * Must match `_protocol.py`: indices are level-0 indices from `position`,
+ * clamped to the slider's range, 0 when missing; `""` without sliders.
+ */
+export function planeKey(sliders: readonly SliderInfo[], position: Record<string, number>): string {
+  const idx = sliderIndices(sliders, position);
+  return sliders.map((s, i) => `${s.name}=${idx[i]!}`).join(",");
+}
+
+/** Parse `contrast_limits`: [lo, hi] finite with lo <= hi, or null. */
+export function parseContrast(v: unknown): Vec2 | null {
+  const a = vec2(v);
+  return a !== null && a[0] <= a[1] ? a : null;
+}
+
+/** Parse a [y, x] trait such as `center`. */
+export function parseVec2(v: unknown): Vec2 | null {
+  return vec2(v);
+}

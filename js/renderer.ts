@@ -1,0 +1,255 @@
+/**
+ * WebGL2 renderer: one textured quad per tile, colour applied in the shader.
+ *
+ * Tiles carry data values packed into 8-bit PNG channels (see
+ * docs/architecture.md), so textures are RGBA8 with NEAREST filtering and
+ * the fragment shader reads exact bytes with `texelFetch`:
+ *
+ *     code  = R * wr + G * wg        (u8: wr = 1, wg = 0; u16: wr = 256, wg = 1)
+ *     value = value_offset + value_scale * code
+ *     t     = clamp((value - lo) / (hi - lo), 0, 1) ^ (1 / gamma)
+ *     color = LUT[round(255 t)]
+ *
+ * Contrast, colormap and gamma are uniforms / a 256 x 1 LUT texture, so
+ * changing them is only a redraw.
+ *
+ * Quad corners are computed on the CPU in clip space (double precision) and
+ * passed as a uniform: world coordinates can be large compared with a pixel
+ * at high zoom, which float32 in a shader would not resolve.
+ */
+
+import type { Encoding } from "./protocol";
+
+/** One tile quad to draw. */
+export interface DrawItem {
+  texture: WebGLTexture;
+  /** [x0, y0, x1, y1] in clip space: (x0, y0) is the tile's first pixel corner. */
+  clip: [number, number, number, number];
+  /** [h, w] texture size in pixels. */
+  shape: [number, number];
+  encoding: Encoding;
+  valueOffset: number;
+  valueScale: number;
+}
+
+/** Display settings shared by all tiles. */
+export interface Display {
+  lo: number;
+  hi: number;
+  gamma: number;
+}
+
+const VERTEX = `#version 300 es
+in vec2 a_unit;
+uniform vec4 u_clip;
+out vec2 v_uv;
+void main() {
+  v_uv = a_unit;
+  gl_Position = vec4(mix(u_clip.xy, u_clip.zw, a_unit), 0.0, 1.0);
+}`;
+
+const FRAGMENT = `#version 300 es
+precision highp float;
+precision highp int;
+uniform sampler2D u_tile;
+uniform sampler2D u_lut;
+uniform ivec2 u_size;
+uniform vec2 u_weights;
+uniform float u_offset;
+uniform float u_scale;
+uniform float u_lo;
+uniform float u_hi;
+uniform float u_invgamma;
+uniform int u_solid;
+uniform vec4 u_color;
+in vec2 v_uv;
+out vec4 color;
+void main() {
+  if (u_solid == 1) { color = u_color; return; }
+  ivec2 p = clamp(ivec2(floor(v_uv * vec2(u_size))), ivec2(0), u_size - 1);
+  vec4 c = texelFetch(u_tile, p, 0);
+  float code = dot(floor(c.rg * 255.0 + 0.5), u_weights);
+  float value = u_offset + u_scale * code;
+  float t = u_hi > u_lo ? clamp((value - u_lo) / (u_hi - u_lo), 0.0, 1.0) : (value >= u_hi ? 1.0 : 0.0);
+  t = t > 0.0 ? pow(t, u_invgamma) : 0.0;
+  color = texelFetch(u_lut, ivec2(int(floor(t * 255.0 + 0.5)), 0), 0);
+}`;
+
+/** Background outside the image and inside it where no tile is loaded yet. */
+const BACKGROUND: [number, number, number] = [0.11, 0.11, 0.12];
+const IMAGE_BACKGROUND: [number, number, number, number] = [0.16, 0.16, 0.18, 1];
+
+function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
+  const shader = gl.createShader(type);
+  if (shader === null) throw new Error("Renderer: gl.createShader() failed");
+  gl.shaderSource(shader, source);
+  gl.compileShader(shader);
+  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS) && !gl.isContextLost()) {
+    const log = gl.getShaderInfoLog(shader);
+    gl.deleteShader(shader);
+    throw new Error(`Renderer: shader compilation failed: ${log ?? "?"}`);
+  }
+  return shader;
+}
+
+export class Renderer {
+  readonly gl: WebGL2RenderingContext;
+  private program: WebGLProgram | null = null;
+  private vao: WebGLVertexArrayObject | null = null;
+  private buffer: WebGLBuffer | null = null;
+  private lut: WebGLTexture | null = null;
+  private uniforms = new Map<string, WebGLUniformLocation | null>();
+  private readonly textures = new Set<WebGLTexture>();
+
+  /** Throws when WebGL2 is not available. */
+  constructor(readonly canvas: HTMLCanvasElement) {
+    const gl = canvas.getContext("webgl2", {
+      alpha: false,
+      antialias: false,
+      depth: false,
+      stencil: false,
+      premultipliedAlpha: false,
+      // Lets tests read pixels back (toDataURL / readPixels) after a frame.
+      preserveDrawingBuffer: true,
+    });
+    if (gl === null) throw new Error("Renderer: WebGL2 is not available in this browser");
+    this.gl = gl;
+    this.init();
+  }
+
+  /** (Re)create programs and buffers, e.g. after a lost context is restored. */
+  init(): void {
+    const gl = this.gl;
+    this.textures.clear();
+    this.uniforms.clear();
+    const vs = compile(gl, gl.VERTEX_SHADER, VERTEX);
+    const fs = compile(gl, gl.FRAGMENT_SHADER, FRAGMENT);
+    const program = gl.createProgram();
+    gl.attachShader(program, vs);
+    gl.attachShader(program, fs);
+    gl.linkProgram(program);
+    gl.deleteShader(vs);
+    gl.deleteShader(fs);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS) && !gl.isContextLost()) {
+      throw new Error(`Renderer: program link failed: ${gl.getProgramInfoLog(program) ?? "?"}`);
+    }
+    this.program = program;
+    this.vao = gl.createVertexArray();
+    gl.bindVertexArray(this.vao);
+    this.buffer = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.buffer);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+    const loc = gl.getAttribLocation(program, "a_unit");
+    gl.enableVertexAttribArray(loc);
+    gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
+    gl.bindVertexArray(null);
+    this.lut = this.newTexture();
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 256, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(1024));
+  }
+
+  private u(name: string): WebGLUniformLocation | null {
+    let loc = this.uniforms.get(name);
+    if (loc === undefined && this.program !== null) {
+      loc = this.gl.getUniformLocation(this.program, name);
+      this.uniforms.set(name, loc);
+    }
+    return loc ?? null;
+  }
+
+  private newTexture(): WebGLTexture {
+    const gl = this.gl;
+    const tex = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, tex);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    return tex;
+  }
+
+  /** Upload the colormap: 256 RGBA entries. */
+  setColormap(lut: Uint8Array): void {
+    const gl = this.gl;
+    gl.bindTexture(gl.TEXTURE_2D, this.lut);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, 256, 1, gl.RGBA, gl.UNSIGNED_BYTE, lut);
+  }
+
+  /** Upload a decoded tile as an RGBA8 texture, bytes unchanged. */
+  createTexture(bitmap: ImageBitmap): WebGLTexture {
+    const gl = this.gl;
+    const tex = this.newTexture();
+    gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
+    gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bitmap);
+    this.textures.add(tex);
+    return tex;
+  }
+
+  deleteTexture(tex: WebGLTexture): void {
+    if (this.textures.delete(tex)) this.gl.deleteTexture(tex);
+  }
+
+  /** Set the drawing-buffer size in device pixels. */
+  setSize(width: number, height: number): void {
+    const w = Math.max(1, Math.round(width));
+    const h = Math.max(1, Math.round(height));
+    if (this.canvas.width !== w) this.canvas.width = w;
+    if (this.canvas.height !== h) this.canvas.height = h;
+  }
+
+  /**
+   * Clear, draw the image's extent (`extent`, clip space, or null) in a
+   * slightly lighter grey, then the tiles in order.
+   */
+  draw(items: readonly DrawItem[], display: Display, extent: [number, number, number, number] | null): void {
+    const gl = this.gl;
+    if (gl.isContextLost() || this.program === null) return;
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.clearColor(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.useProgram(this.program);
+    gl.bindVertexArray(this.vao);
+    gl.disable(gl.BLEND);
+    if (extent !== null) {
+      gl.uniform1i(this.u("u_solid"), 1);
+      gl.uniform4fv(this.u("u_color"), IMAGE_BACKGROUND);
+      gl.uniform4fv(this.u("u_clip"), extent);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    }
+    gl.uniform1i(this.u("u_solid"), 0);
+    gl.activeTexture(gl.TEXTURE1);
+    gl.bindTexture(gl.TEXTURE_2D, this.lut);
+    gl.uniform1i(this.u("u_lut"), 1);
+    gl.uniform1i(this.u("u_tile"), 0);
+    gl.uniform1f(this.u("u_lo"), display.lo);
+    gl.uniform1f(this.u("u_hi"), display.hi);
+    gl.uniform1f(this.u("u_invgamma"), 1 / (display.gamma > 0 ? display.gamma : 1));
+    gl.activeTexture(gl.TEXTURE0);
+    for (const item of items) {
+      gl.bindTexture(gl.TEXTURE_2D, item.texture);
+      gl.uniform4fv(this.u("u_clip"), item.clip);
+      gl.uniform2i(this.u("u_size"), item.shape[1], item.shape[0]);
+      gl.uniform2f(this.u("u_weights"), item.encoding === "u16" ? 256 : 1, item.encoding === "u16" ? 1 : 0);
+      gl.uniform1f(this.u("u_offset"), item.valueOffset);
+      gl.uniform1f(this.u("u_scale"), item.valueScale);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    }
+    gl.bindVertexArray(null);
+  }
+
+  /** Free every GL resource this renderer created and release the context. */
+  dispose(): void {
+    const gl = this.gl;
+    for (const tex of this.textures) gl.deleteTexture(tex);
+    this.textures.clear();
+    if (this.lut !== null) gl.deleteTexture(this.lut);
+    if (this.buffer !== null) gl.deleteBuffer(this.buffer);
+    if (this.vao !== null) gl.deleteVertexArray(this.vao);
+    if (this.program !== null) gl.deleteProgram(this.program);
+    this.lut = this.buffer = this.vao = this.program = null;
+    gl.getExtension("WEBGL_lose_context")?.loseContext();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The viewer's CSS, injected once per view inside its root element. Every
+ * selector is scoped under `.simplezarr-viewer`. Colours of the panel follow
+ * JupyterLab's theme variables (with fallbacks outside JupyterLab); the
+ * canvas area is always dark, as image viewers are.
+ */
+
+export const CSS = `
+.simplezarr-viewer {
+  --sz-font: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
+  --sz-fg: var(--jp-ui-font-color1, #1f2328);
+  --sz-fg2: var(--jp-ui-font-color2, #57606a);
+  --sz-accent: var(--jp-brand-color1, #1976d2);
+  font-family: var(--sz-font);
+  font-size: 12px;
+  color: var(--sz-fg);
+  width: 100%;
+  box-sizing: border-box;
+}
+.simplezarr-viewer *, .simplezarr-viewer *::before, .simplezarr-viewer *::after { box-sizing: border-box; }
+.simplezarr-viewer .sz-stage {
+  position: relative;
+  width: 100%;
+  overflow: hidden;
+  border-radius: 4px;
+  background: #1c1c1f;
+}
+.simplezarr-viewer .sz-canvas {
+  display: block;
+  width: 100%;
+  height: 100%;
+  touch-action: none;
+  cursor: grab;
+  outline: none;
+}
+.simplezarr-viewer .sz-canvas.sz-dragging { cursor: grabbing; }
+.simplezarr-viewer .sz-stage:focus-within { box-shadow: 0 0 0 2px var(--sz-accent); }
+.simplezarr-viewer .sz-overlay {
+  position: absolute;
+  left: 8px;
+  bottom: 8px;
+  padding: 4px 8px;
+  border-radius: 4px;
+  background: rgba(20, 20, 22, 0.72);
+  color: #e8e8ea;
+  font: 11px/1.45 var(--sz-font);
+  font-variant-numeric: tabular-nums;
+  pointer-events: none;
+  user-select: none;
+  white-space: nowrap;
+}
+.simplezarr-viewer .sz-overlay:not(:has(.sz-overlay-line:not([hidden]))) { display: none; }
+.simplezarr-viewer .sz-overlay-line[hidden] { display: none; }
+.simplezarr-viewer .sz-overlay-pending { color: #ffd479; }
+.simplezarr-viewer .sz-title {
+  position: absolute;
+  left: 8px;
+  top: 8px;
+  max-width: calc(100% - 140px);
+  padding: 3px 8px;
+  border-radius: 4px;
+  background: rgba(20, 20, 22, 0.72);
+  color: #e8e8ea;
+  font: 11px/1.45 var(--sz-font);
+  overflow: hidden;
+  text-overflow: ellipsis;
+  white-space: nowrap;
+  pointer-events: none;
+}
+.simplezarr-viewer .sz-title:empty { display: none; }
+.simplezarr-viewer .sz-toolbar {
+  position: absolute;
+  right: 8px;
+  top: 8px;
+  display: flex;
+  gap: 1px;
+  border-radius: 4px;
+  overflow: hidden;
+  background: rgba(255, 255, 255, 0.12);
+}
+.simplezarr-viewer .sz-button {
+  min-width: 28px;
+  height: 26px;
+  padding: 0 9px;
+  border: 0;
+  background: rgba(20, 20, 22, 0.78);
+  color: #e8e8ea;
+  font: 500 12px/26px var(--sz-font);
+  cursor: pointer;
+}
+.simplezarr-viewer .sz-button:hover { background: rgba(60, 60, 66, 0.9); }
+.simplezarr-viewer .sz-button:focus-visible { outline: 2px solid var(--sz-accent); outline-offset: -2px; }
+.simplezarr-viewer .sz-message {
+  position: absolute;
+  inset: 0;
+  display: flex;
+  align-items: center;
+  justify-content: center;
+  color: #e8e8ea;
+  padding: 16px;
+  text-align: center;
+}
+.simplezarr-viewer .sz-sliders {
+  display: grid;
+  grid-template-columns: max-content 1fr;
+  gap: 4px 12px;
+  align-items: center;
+  padding: 8px 4px 2px;
+}
+.simplezarr-viewer .sz-sliders[hidden] { display: none; }
+.simplezarr-viewer .sz-slider { display: contents; }
+.simplezarr-viewer .sz-slider-label {
+  color: var(--sz-fg);
+  font-variant-numeric: tabular-nums;
+  white-space: nowrap;
+  min-width: 9em;
+}
+.simplezarr-viewer .sz-slider-input {
+  width: 100%;
+  margin: 0;
+  accent-color: var(--sz-accent);
+}
+`;

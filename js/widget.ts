@@ -1,0 +1,550 @@
+/**
+ * The simplezarr viewer's anywidget entry point: `export default { render }`.
+ *
+ * One {@link ViewerView} per rendered view (a model may be shown in several
+ * cells). It wires the pieces together and owns all state that is not pure:
+ *
+ * - says `ready` (random view id) before anything else and `close` on cleanup;
+ * - turns input into a camera ({@link ./camera}), writes the `center` / `zoom`
+ *   traits (throttled) and sends `viewport` messages (at most one per
+ *   animation frame, only when camera, size or dpr changed);
+ * - receives `tile` / `drop` / `status` ({@link ./protocol}), decodes PNGs to
+ *   textures into the {@link TileCache};
+ * - draws on requestAnimationFrame only when something changed, in the order
+ *   {@link planDraw} gives (coarse under fine, previous plane under the
+ *   current one until it is covered);
+ * - shows sliders, toolbar and the overlay.
+ *
+ * Test hooks (data attributes on the `.simplezarr-viewer` root element):
+ * `data-ready` ("1" once ready was sent), `data-view` (view id),
+ * `data-frames` (frames rendered), `data-tiles-drawn` (tiles drawn in the
+ * last frame), `data-tiles-received` (tile messages received, total),
+ * `data-tiles-cached` (decoded tiles held), `data-tiles-pending` (from
+ * status), `data-level` (level in use), `data-plane` (current plane key),
+ * `data-seq` (last viewport seq sent). The canvas keeps its drawing buffer
+ * (`preserveDrawingBuffer`), so tests can read pixels back.
+ */
+
+import type { AnyModel, RenderProps } from "@anywidget/types";
+import {
+  type Camera,
+  type ViewSize,
+  clampScale,
+  fitCamera,
+  panBy,
+  pixelIndex,
+  sameCamera,
+  scaleLimits,
+  screenToWorld,
+  zoomAbout,
+  zoomFromScale,
+} from "./camera";
+import { CameraSync } from "./camerasync";
+import { isColormap } from "./colormaps";
+import { SliderPanel, createToolbar } from "./controls";
+import { formatPending, formatPosition, formatZoom } from "./format";
+import { attachInteraction } from "./interaction";
+import { TileLayer } from "./layer";
+import { Overlay } from "./overlay";
+import {
+  type LevelInfo,
+  type SliderInfo,
+  type Vec2,
+  closeMessage,
+  isFiniteNumber,
+  parseContrast,
+  parseKernelMessage,
+  parseLevels,
+  parsePosition,
+  parseSliders,
+  planeKey,
+  readyMessage,
+  sliderIndices,
+  viewportMessage,
+} from "./protocol";
+import type { Display } from "./renderer";
+import { CSS } from "./styles";
+
+/** Traits of `simplezarr.Viewer` (see docs/architecture.md). */
+interface Traits {
+  levels: unknown;
+  sliders: unknown;
+  position: unknown;
+  center: unknown;
+  zoom: unknown;
+  level: unknown;
+  contrast_limits: unknown;
+  colormap: unknown;
+  gamma: unknown;
+  unit: unknown;
+  dtype: unknown;
+  name: unknown;
+  height: unknown;
+}
+
+type Model = AnyModel<Traits>;
+
+const DEFAULT_HEIGHT = 500;
+
+function warn(message: string): void {
+  console.warn(`simplezarr: ${message}`);
+}
+
+function newViewId(): string {
+  const c = globalThis.crypto;
+  if (c !== undefined && typeof c.randomUUID === "function") return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function div(className: string): HTMLDivElement {
+  const el = document.createElement("div");
+  el.className = className;
+  return el;
+}
+
+class ViewerView {
+  private viewId = newViewId();
+  private readonly root = div("simplezarr-viewer");
+  private readonly stage = div("sz-stage");
+  private readonly canvas = document.createElement("canvas");
+  private readonly title = div("sz-title");
+  private readonly overlay = new Overlay();
+  private readonly sliderPanel: SliderPanel;
+  private readonly toolbar: ReturnType<typeof createToolbar>;
+  private readonly layer: TileLayer | null = null;
+  private readonly cleanups: (() => void)[] = [];
+
+  private levels: LevelInfo[] = [];
+  private sliders: SliderInfo[] = [];
+  private position: Record<string, number> = {};
+  private camera: Camera | null = null;
+  private size: ViewSize = { height: 0, width: 0 };
+  private dpr = 1;
+  private seq = 0;
+  private lastSent: { camera: Camera; size: ViewSize; dpr: number } | null = null;
+  private readonly cameraSync: CameraSync;
+  private raf = 0;
+  private disposed = false;
+  private hover: Vec2 | null = null;
+  private tilesReceived = 0;
+  private frames = 0;
+  private pending = 0;
+  private levelInUse = 0;
+
+  constructor(
+    private readonly model: Model,
+    host: HTMLElement,
+  ) {
+    this.cameraSync = new CameraSync(
+      model,
+      () => this.camera,
+      () => this.levels[0],
+    );
+    this.root.setAttribute("data-lm-suppress-shortcuts", "true");
+    const style = document.createElement("style");
+    style.textContent = CSS;
+    this.canvas.className = "sz-canvas";
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
+    this.toolbar = createToolbar({
+      fit: () => this.fit(),
+      zoomIn: () => this.zoomAtCenter(1.5),
+      zoomOut: () => this.zoomAtCenter(1 / 1.5),
+    });
+    this.sliderPanel = new SliderPanel((name, index) => this.setSlider(name, index));
+    this.stage.append(this.canvas, this.title, this.overlay.el, this.toolbar.el);
+    this.root.append(style, this.stage, this.sliderPanel.el);
+    host.appendChild(this.root);
+
+    try {
+      this.layer = new TileLayer(this.canvas, () => this.request(), warn);
+    } catch (err) {
+      const message = div("sz-message");
+      message.textContent = `simplezarr cannot draw here: ${String(err instanceof Error ? err.message : err)}`;
+      this.stage.appendChild(message);
+      warn(String(err));
+    }
+
+    // Kernel messages: registered before "ready" so that no answer is missed.
+    this.listen("msg:custom", (msg: unknown, buffers: unknown[]) => this.onMessage(msg, buffers));
+    this.model.send(readyMessage(this.viewId));
+    this.root.dataset.ready = "1";
+    this.root.dataset.view = this.viewId;
+    Object.assign(this.root.dataset, {
+      frames: "0",
+      tilesDrawn: "0",
+      tilesReceived: "0",
+      tilesCached: "0",
+      tilesPending: "0",
+      level: "0",
+      seq: "0",
+      plane: "",
+    });
+
+    this.readLevels();
+    this.readSliders();
+    this.applyHeight();
+    this.applyColormap();
+    this.updateTitle();
+    this.listen("change:levels", () => {
+      this.readLevels();
+      this.camera = null;
+      this.restartView();
+    });
+    this.listen("change:sliders", () => this.readSliders());
+    this.listen("change:position", () => this.readSliders());
+    this.listen("change:center", () => this.onCameraTrait("center"));
+    this.listen("change:zoom", () => this.onCameraTrait("zoom"));
+    this.listen("change:contrast_limits", () => this.request());
+    this.listen("change:gamma", () => this.request());
+    this.listen("change:colormap", () => this.applyColormap());
+    this.listen("change:unit", () => this.request());
+    this.listen("change:name", () => this.updateTitle());
+    this.listen("change:height", () => this.applyHeight());
+
+    this.cleanups.push(
+      attachInteraction(this.canvas, {
+        pan: (dy, dx) => this.setCamera(this.camera && panBy(this.camera, dy, dx)),
+        zoom: (factor, anchor) => this.zoomAt(factor, anchor),
+        fit: () => this.fit(),
+        step: (delta) => this.stepSlider(delta),
+        hover: (at) => {
+          this.hover = at;
+          this.updateOverlay();
+        },
+      }),
+    );
+
+    const resize = new ResizeObserver(() => this.measure());
+    resize.observe(this.stage);
+    this.cleanups.push(() => resize.disconnect());
+    this.watchDpr();
+
+    const onLost = (e: Event): void => {
+      e.preventDefault();
+      this.layer?.lose();
+    };
+    const onRestored = (): void => {
+      if (this.disposed) return;
+      this.layer?.restore(this.colormap());
+      this.restartView();
+    };
+    this.canvas.addEventListener("webglcontextlost", onLost);
+    this.canvas.addEventListener("webglcontextrestored", onRestored);
+    this.cleanups.push(() => {
+      this.canvas.removeEventListener("webglcontextlost", onLost);
+      this.canvas.removeEventListener("webglcontextrestored", onRestored);
+    });
+
+    this.measure();
+  }
+
+  // ------------------------------------------------------------------ model
+
+  private listen(event: string, fn: (...args: never[]) => void): void {
+    const handler = (...args: unknown[]): void => {
+      if (this.disposed) return;
+      try {
+        (fn as (...a: unknown[]) => void)(...args);
+      } catch (err) {
+        warn(`${event} handler failed: ${String(err)}`);
+      }
+    };
+    this.model.on(event, handler);
+    this.cleanups.push(() => this.model.off(event as never, handler));
+  }
+
+  private readLevels(): void {
+    this.levels = parseLevels(this.model.get("levels"));
+  }
+
+  private readSliders(): void {
+    this.sliders = parseSliders(this.model.get("sliders"));
+    this.position = parsePosition(this.model.get("position"));
+    this.sliderPanel.update(this.sliders, this.position);
+    this.setPlane(planeKey(this.sliders, this.position));
+  }
+
+  private setPlane(plane: string): void {
+    if (this.root.dataset.plane === plane) return;
+    this.layer?.setPlane(plane);
+    this.root.dataset.plane = plane;
+    this.request();
+  }
+
+  private setSlider(name: string, index: number): void {
+    if (!Number.isInteger(index)) return;
+    this.position = { ...this.position, [name]: index };
+    this.sliderPanel.update(this.sliders, this.position);
+    this.setPlane(planeKey(this.sliders, this.position));
+    this.model.set("position", { ...this.position });
+    this.model.save_changes();
+  }
+
+  private stepSlider(delta: number): void {
+    const first = this.sliders[0];
+    if (first === undefined) return;
+    const index = sliderIndices(this.sliders, this.position)[0]!;
+    const next = Math.min(Math.max(index + delta, 0), first.size - 1);
+    if (next !== index) this.setSlider(first.name, next);
+  }
+
+  private applyHeight(): void {
+    const h = this.model.get("height");
+    const height = isFiniteNumber(h) && h > 0 ? h : DEFAULT_HEIGHT;
+    this.stage.style.height = `${height}px`;
+  }
+
+  private colormap(): string {
+    const name = this.model.get("colormap");
+    if (isColormap(name)) return name;
+    if (name !== undefined && name !== null) warn(`unknown colormap ${JSON.stringify(name)}; using gray`);
+    return "gray";
+  }
+
+  private applyColormap(): void {
+    this.layer?.setColormap(this.colormap());
+    this.request();
+  }
+
+  private updateTitle(): void {
+    const name = this.model.get("name");
+    this.title.textContent = typeof name === "string" ? name : "";
+  }
+
+  // ------------------------------------------------------------------ camera
+
+  private limits(): [number, number] {
+    return scaleLimits(this.levels, this.size);
+  }
+
+  private setCamera(camera: Camera | null): void {
+    if (camera === null || this.disposed) return;
+    const scale = clampScale(camera.scale, this.limits());
+    this.camera = { center: camera.center, scale };
+    this.cameraSync.schedule();
+    this.request();
+  }
+
+  private zoomAt(factor: number, anchor: Vec2): void {
+    if (this.camera === null) return;
+    this.setCamera(zoomAbout(this.camera, this.size, factor, anchor, this.limits()));
+  }
+
+  private zoomAtCenter(factor: number): void {
+    this.zoomAt(factor, [this.size.height / 2, this.size.width / 2]);
+  }
+
+  private fit(): void {
+    const l0 = this.levels[0];
+    if (l0 === undefined || this.size.width <= 0 || this.size.height <= 0) return;
+    this.setCamera(fitCamera(l0, this.size));
+  }
+
+  /** Adopt a foreign change of the center or zoom trait (not an echo of our own writes). */
+  private onCameraTrait(which: "center" | "zoom"): void {
+    const next = this.cameraSync.changed(which, this.camera);
+    if (next === "fit") {
+      this.camera = null; // the next frame fits (zoom 0) or reads the traits, and writes back
+      this.request();
+    } else if (next !== null) {
+      this.setCamera(next);
+    }
+  }
+
+  // ------------------------------------------------------------------ size
+
+  private measure(): void {
+    const rect = this.stage.getBoundingClientRect();
+    const size = { height: Math.max(0, rect.height), width: Math.max(0, rect.width) };
+    const dpr = window.devicePixelRatio || 1;
+    if (size.width === this.size.width && size.height === this.size.height && dpr === this.dpr) return;
+    const old = this.size;
+    const l0 = this.levels[0];
+    this.size = size;
+    this.dpr = dpr;
+    if (old.width <= 0 || old.height <= 0) {
+      this.camera = null; // (re)appeared: take the camera from the traits
+    } else if (this.camera !== null && l0 !== undefined && sameCamera(this.camera, fitCamera(l0, old))) {
+      this.setCamera(fitCamera(l0, size)); // a fitted image stays fitted as the cell resizes
+    }
+    this.request();
+  }
+
+  private watchDpr(): void {
+    let media: MediaQueryList | null = null;
+    const onChange = (): void => {
+      media?.removeEventListener("change", onChange);
+      this.measure();
+      media = window.matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`);
+      media.addEventListener("change", onChange);
+    };
+    onChange();
+    this.cleanups.push(() => media?.removeEventListener("change", onChange));
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  private onMessage(msg: unknown, buffers: unknown[]): void {
+    const m = parseKernelMessage(msg, buffers);
+    if (m === null) return;
+    const mine = m.view === this.viewId;
+    switch (m.type) {
+      case "tile":
+        this.tilesReceived++;
+        this.root.dataset.tilesReceived = String(this.tilesReceived);
+        this.layer?.receive(m, mine);
+        break;
+      case "drop":
+        if (mine) this.layer?.drop(m.keys);
+        break;
+      case "status":
+        if (mine) {
+          this.pending = m.pending;
+          this.root.dataset.tilesPending = String(m.pending);
+          this.updateOverlay();
+        }
+        break;
+    }
+  }
+
+  /**
+   * Forget every tile and start afresh as a new view (close + ready with a
+   * new id), so that the kernel, which believes the old view still holds
+   * its tiles, sends everything again. Used after a lost WebGL context and
+   * when the image (`levels`) changes.
+   */
+  private restartView(): void {
+    this.layer?.clear();
+    this.pending = 0;
+    this.model.send(closeMessage(this.viewId));
+    this.viewId = newViewId();
+    this.model.send(readyMessage(this.viewId));
+    this.root.dataset.view = this.viewId;
+    this.lastSent = null;
+    this.request();
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  /** Ask for a frame (draw + viewport message) if none is scheduled. */
+  private request(): void {
+    if (this.raf === 0 && !this.disposed) this.raf = requestAnimationFrame(() => this.frame());
+  }
+
+  private frame(): void {
+    this.raf = 0;
+    if (this.disposed) return;
+    try {
+      this.camera ??= this.cameraSync.read(this.size, this.limits());
+      this.sendViewport();
+      this.draw();
+    } catch (err) {
+      warn(`frame failed: ${String(err)}`);
+    }
+    this.frames++;
+    this.root.dataset.frames = String(this.frames);
+    this.updateOverlay();
+  }
+
+  private sendViewport(): void {
+    const cam = this.camera;
+    if (cam === null || this.layer === null) return;
+    const last = this.lastSent;
+    if (
+      last !== null &&
+      sameCamera(last.camera, cam) &&
+      last.size.width === this.size.width &&
+      last.size.height === this.size.height &&
+      last.dpr === this.dpr
+    ) {
+      return;
+    }
+    this.seq++;
+    this.lastSent = { camera: cam, size: { ...this.size }, dpr: this.dpr };
+    this.model.send(
+      viewportMessage(
+        this.viewId,
+        this.seq,
+        cam.center,
+        cam.scale,
+        [this.size.height, this.size.width],
+        this.dpr,
+      ),
+    );
+    this.root.dataset.seq = String(this.seq);
+  }
+
+  private draw(): void {
+    if (this.layer === null) return;
+    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, this.display());
+    if (stats.level >= 0) {
+      this.levelInUse = stats.level;
+      this.root.dataset.level = String(stats.level);
+    }
+    this.root.dataset.tilesDrawn = String(stats.drawn);
+    this.root.dataset.tilesCached = String(this.layer.cache.size);
+  }
+
+  private display(): Display {
+    const limits = parseContrast(this.model.get("contrast_limits"));
+    const dtype = this.model.get("dtype");
+    const [lo, hi] = limits ?? (dtype === "uint8" ? [0, 255] : [0, 65535]);
+    const gamma = this.model.get("gamma");
+    return { lo, hi, gamma: isFiniteNumber(gamma) && gamma > 0 ? gamma : 1 };
+  }
+
+  private updateOverlay(): void {
+    const cam = this.camera;
+    const l0 = this.levels[0];
+    let cursor = "";
+    let pixel = "";
+    if (cam !== null && l0 !== undefined && this.hover !== null) {
+      const world = screenToWorld(cam, this.size, this.hover);
+      const unit = this.model.get("unit");
+      cursor = formatPosition(world, cam.scale, typeof unit === "string" ? unit : "");
+      const [iy, ix] = pixelIndex(l0, world);
+      if (iy >= 0 && ix >= 0 && iy < l0.shape[0] && ix < l0.shape[1]) pixel = `px ${iy}, ${ix}`;
+    }
+    this.overlay.update({
+      level: this.levelInUse,
+      levels: this.levels.length,
+      zoom: cam !== null && l0 !== undefined ? formatZoom(zoomFromScale(l0, cam.scale)) : "",
+      cursor,
+      pixel,
+      pending: formatPending(this.pending),
+    });
+  }
+
+  // ------------------------------------------------------------------ cleanup
+
+  dispose(): void {
+    if (this.disposed) return;
+    try {
+      this.cameraSync.flush();
+    } catch (err) {
+      warn(`final trait write failed: ${String(err)}`);
+    }
+    this.cameraSync.cancel();
+    this.disposed = true;
+    try {
+      this.model.send(closeMessage(this.viewId));
+    } catch (err) {
+      warn(`close message failed: ${String(err)}`);
+    }
+    if (this.raf !== 0) cancelAnimationFrame(this.raf);
+    for (const fn of this.cleanups.splice(0)) fn();
+    this.toolbar.dispose();
+    this.sliderPanel.dispose();
+    this.overlay.dispose();
+    this.layer?.dispose();
+    this.root.remove();
+  }
+}
+
+function render({ model, el }: RenderProps<Traits>): () => void {
+  const view = new ViewerView(model, el);
+  return () => view.dispose();
+}
+
+export default { render };

@@ -1,0 +1,6 @@
+"""simplezarr: explore huge multiscale (OME-)Zarr images in a notebook."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]
