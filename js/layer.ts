@@ -26,6 +26,8 @@ export interface FrameStats {
   level: number;
   /** Tiles drawn (any plane). */
   drawn: number;
+  /** Whether tiles of the current plane at the target level cover the view. */
+  complete: boolean;
 }
 
 async function decodePng(png: Uint8Array): Promise<ImageBitmap> {
@@ -161,12 +163,12 @@ export class TileLayer {
     display: Display,
   ): FrameStats {
     const r = this.renderer;
-    if (this.lost || this.disposed) return { level: -1, drawn: 0 };
+    if (this.lost || this.disposed) return { level: -1, drawn: 0, complete: false };
     r.setSize(size.width * dpr, size.height * dpr);
     const l0 = levels[0];
     if (cam === null || l0 === undefined || size.width <= 0 || size.height <= 0) {
       r.draw([], display, null);
-      return { level: -1, drawn: 0 };
+      return { level: -1, drawn: 0, complete: false };
     }
     const level = chooseLevel(levels, cam.scale, dpr);
     const plan = planDraw(
@@ -195,7 +197,7 @@ export class TileLayer {
     }
     r.draw(items, display, toClip(cam, size, levelExtent(l0)));
     this.planeDrawn = planeDrawn;
-    return { level, drawn: items.length };
+    return { level, drawn: items.length, complete: plan.complete };
   }
 
   /** Free every texture and GL resource. */

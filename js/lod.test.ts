@@ -104,6 +104,13 @@ describe("planDraw", () => {
     const plan = planDraw([...fine, ...coarse], WHOLE, LEVELS, 0, "z=0", null);
     expect(keys(plan.tiles)).toEqual([...keys(coarse), ...keys(fine)]);
     expect(plan.covered).toBe(true); // level 2 alone covers the view
+    expect(plan.complete).toBe(false); // but the target level does not yet
+  });
+
+  it("is complete once the target level of the current plane covers the view", () => {
+    expect(planDraw(allTiles(0), WHOLE, LEVELS, 0, "z=0", null).complete).toBe(true);
+    expect(planDraw(allTiles(0, "z=1"), WHOLE, LEVELS, 0, "z=0", "z=1").complete).toBe(false);
+    expect(planDraw(allTiles(1), WHOLE, LEVELS, 0, "z=0", null).complete).toBe(false);
   });
 
   it("culls tiles hidden by a complete later level", () => {
@@ -153,7 +160,7 @@ describe("planDraw", () => {
 
   it("counts a view entirely outside the image as covered", () => {
     const plan = planDraw(allTiles(2), [5000, 5000, 6000, 6000], LEVELS, 0, "z=0", "z=9");
-    expect(plan).toEqual({ tiles: [], covered: true });
+    expect(plan).toEqual({ tiles: [], covered: true, complete: true });
   });
 
   it("draws everything of the plane, unculled, before levels are known", () => {

@@ -140,6 +140,8 @@ export interface DrawPlan<T extends PlannedTile> {
   tiles: T[];
   /** Whether tiles of the current plane alone cover the view. */
   covered: boolean;
+  /** Whether tiles of the current plane at the target level cover the view: nothing left to arrive. */
+  complete: boolean;
 }
 
 /**
@@ -181,6 +183,10 @@ export function planDraw<T extends PlannedTile>(
   if (levels.length > 0 && levels[0] !== undefined && intersection(view, levelExtent(levels[0])) === null) {
     covered = true;
   }
+  const outside =
+    levels[0] !== undefined && intersection(view, levelExtent(levels[0])) === null;
+  const targetGroup = current.get(target);
+  const complete = outside || (targetGroup !== undefined && groupCovers(targetGroup, levels, view));
   const order = covered ? cur : [...[...fallback.values()].sort(byRank), ...cur];
 
   const out: T[] = [];
@@ -194,5 +200,5 @@ export function planDraw<T extends PlannedTile>(
       out.push(t);
     }
   }
-  return { tiles: out, covered };
+  return { tiles: out, covered, complete };
 }

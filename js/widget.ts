@@ -21,7 +21,10 @@
  * last frame), `data-tiles-received` (tile messages received, total),
  * `data-tiles-cached` (decoded tiles held), `data-tiles-pending` (from
  * status), `data-level` (level in use), `data-plane` (current plane key),
- * `data-seq` (last viewport seq sent). The canvas keeps its drawing buffer
+ * `data-seq` (last viewport seq sent), `data-camera` (JSON: `center` [y, x],
+ * `scale` world units per CSS px, `size` [h, w] CSS px, as last drawn),
+ * `data-complete` ("1" when tiles of the current plane at the level in use
+ * cover the view), `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn). The canvas keeps its drawing buffer
  * (`preserveDrawingBuffer`), so tests can read pixels back.
  */
 
@@ -477,13 +480,24 @@ class ViewerView {
 
   private draw(): void {
     if (this.layer === null) return;
-    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, this.display());
+    const display = this.display();
+    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, display);
+    this.root.dataset.display = JSON.stringify({ ...display, colormap: this.colormap() });
     if (stats.level >= 0) {
       this.levelInUse = stats.level;
       this.root.dataset.level = String(stats.level);
     }
     this.root.dataset.tilesDrawn = String(stats.drawn);
+    this.root.dataset.complete = stats.complete ? "1" : "0";
     this.root.dataset.tilesCached = String(this.layer.cache.size);
+    if (this.camera !== null) {
+      // For tests: which world point is under which CSS pixel of the canvas.
+      this.root.dataset.camera = JSON.stringify({
+        center: this.camera.center,
+        scale: this.camera.scale,
+        size: [this.size.height, this.size.width],
+      });
+    }
   }
 
   private display(): Display {

@@ -1,6 +1,32 @@
-"""simplezarr: explore huge multiscale (OME-)Zarr images in a notebook."""
+"""simplezarr: explore huge multiscale (OME-)Zarr images in a notebook.
+
+- :func:`open` opens a path, URL, store or node read-only;
+- :func:`info` describes every multiscale image in a source;
+- :class:`Viewer` shows one in a notebook cell (an anywidget);
+- :mod:`simplezarr.utils` is the chunk core (no Jupyter needed);
+- :mod:`simplezarr.data` makes demo images locally.
+
+The viewer (and with it anywidget) is imported on first use, so the chunk core
+and the command line work without the notebook stack.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from simplezarr._info import format_info as info
+from simplezarr._open import open
+
+if TYPE_CHECKING:
+    from simplezarr.viewer import Viewer
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+__all__ = ["Viewer", "__version__", "info", "open"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Viewer":
+        from simplezarr.viewer import Viewer
+
+        return Viewer
+    raise AttributeError(f"module 'simplezarr' has no attribute {name!r}")

@@ -1,0 +1,28 @@
+"""The viewer: an anywidget that streams PNG tiles of a multiscale image.
+
+Layers (each one-way, see ``docs/architecture.md``): :mod:`.geometry` (pure
+math), :mod:`.encode` (values -> PNG), :mod:`.tiles` (:class:`TileStreamer`:
+viewport -> wanted chunks -> tiles), :mod:`.widget` (:class:`Viewer`:
+traitlets and message routing).
+"""
+
+from __future__ import annotations
+
+from .encode import EncodedTile, encode_png, encode_tile, to_codes
+from .geometry import ImageLayout, LevelGeometry, TileHeader, Viewport
+from .tiles import TileStreamer, image_layout
+from .widget import Viewer
+
+__all__ = [
+    "EncodedTile",
+    "ImageLayout",
+    "LevelGeometry",
+    "TileHeader",
+    "TileStreamer",
+    "Viewer",
+    "Viewport",
+    "encode_png",
+    "encode_tile",
+    "image_layout",
+    "to_codes",
+]

@@ -1,0 +1,489 @@
+"""The :class:`Viewer` widget: traitlets and message routing, nothing else.
+
+``Viewer`` is an :class:`anywidget.AnyWidget`. Slow-changing state lives in
+traitlets (synced with the front end, observable and linkable with
+ipywidgets); the work happens in the layers below it:
+
+- the source is opened read-only and its metadata read into a
+  :class:`~simplezarr.utils.MultiscaleInfo`;
+- one :class:`~simplezarr.utils.ChunkPool` holds the chunks of all views;
+- each rendered view (a widget shown in two cells has two) gets its own
+  :class:`~.tiles.TileStreamer`, created on the view's ``ready`` message and
+  closed on its ``close`` message; messages name their ``view``.
+
+Threads: when the viewer is created with a running asyncio loop (a notebook
+cell), the pool's load handlers and all streamer work run on that loop
+(``loop.call_soon_threadsafe``), PNGs are encoded on a small thread pool owned
+by the viewer, and only the loop calls :meth:`send`. Without a running loop
+(plain Python) the streamers are in sync mode: call :meth:`Viewer.flush_now`
+to produce the tiles of the views' current viewports.
+
+Bad input never raises out of the message handler: a malformed message is
+logged as a warning naming it and ignored; a user's observer that raises is
+logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import pathlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from simplezarr._open import open as open_source
+from simplezarr.utils.chunkpool import ChunkPool
+from simplezarr.utils.multiscale import MultiscaleInfo
+
+from ._protocol import (
+    CloseMessage,
+    ProtocolError,
+    ReadyMessage,
+    ViewportMessage,
+    parse_message,
+)
+from .geometry import ImageLayout
+from .tiles import TileStreamer, image_layout
+
+__all__ = ["COLORMAPS", "Viewer"]
+
+logger = logging.getLogger("simplezarr")
+
+COLORMAPS = ("gray", "viridis", "magma", "inferno")
+"""Named colormaps; a ``"#rrggbb"`` colour gives a black-to-colour ramp."""
+
+_ESM_PATH = pathlib.Path(__file__).resolve().parent.parent / "static" / "widget.js"
+_BUNDLE_FOUND = _ESM_PATH.is_file()
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_MISSING_BUNDLE_JS = (
+    "export default { render({ el }) { el.textContent = "
+    "'simplezarr: the front-end bundle simplezarr/static/widget.js is missing; "
+    "run `npm install && npm run build` (or `pip install -e .`) and restart the kernel'; } };"
+)
+# Default pool cache, in bytes of level-0 chunks.
+_CACHE_BYTES = 256 << 20
+# Plane of the coarsest level sampled for default contrast limits: at most this many pixels a side.
+_CONTRAST_SAMPLE = 2048
+
+
+def _pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:
+    if isinstance(image, str):
+        for info in infos:
+            if info.name == image:
+                return info
+        names = [i.name for i in infos]
+        raise ValueError(f"Viewer(): no image named {image!r} in {source!r}; images: {names!r}")
+    if not -len(infos) <= image < len(infos):
+        raise IndexError(
+            f"Viewer(): image {image!r} is out of range: {source!r} has {len(infos)} image(s)"
+        )
+    return infos[image]
+
+
+def _default_contrast(
+    info: MultiscaleInfo, layout: ImageLayout, position: Mapping[str, int]
+) -> list[float]:
+    """Contrast limits from ``omero`` windows, else 0.5/99.5 percentiles of the coarsest level."""
+    first = info.scales[0]
+    c_axis = first.channel_axis
+    if info.channels:
+        c = position.get(first.axes[c_axis].name, 0) if c_axis is not None else 0
+        if 0 <= c < len(info.channels):
+            ch = info.channels[c]
+            if (
+                ch.window_start is not None
+                and ch.window_end is not None
+                and ch.window_start < ch.window_end
+            ):
+                return [float(ch.window_start), float(ch.window_end)]
+    level = len(info.scales) - 1
+    coarsest = info.scales[level]
+    sel: list[int | slice] = [slice(None)] * layout.ndim
+    for slider, i in zip(layout.sliders, layout.slider_indices(level, position), strict=True):
+        sel[slider.axis] = i
+    for axis in (layout.y_axis, layout.x_axis):
+        n = coarsest.shape[axis]
+        start = max(0, (n - _CONTRAST_SAMPLE) // 2)
+        sel[axis] = slice(start, min(n, start + _CONTRAST_SAMPLE))
+    values = np.asarray(coarsest.array[tuple(sel)])
+    if values.dtype.kind == "b":
+        return [0.0, 1.0]
+    if values.dtype.kind not in "uif":
+        return [0.0, 1.0]
+    values = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+    if values.size == 0:
+        return [0.0, 1.0]
+    lo, hi = (float(v) for v in np.percentile(values, [0.5, 99.5]))
+    if not hi > lo:
+        hi = lo + 1.0
+    return [lo, hi]
+
+
+class Viewer(anywidget.AnyWidget):
+    """A tiled, multiscale 2D view of a (huge) zarr image in a notebook.
+
+    Parameters
+    ----------
+    source : str, path, store, zarr.Group, zarr.Array, numpy.ndarray, MultiscaleInfo or ChunkPool
+        What to show. A path or URL is opened read-only; a zarr node is read
+        as is; a numpy array is wrapped in an in-memory zarr array. A
+        ``ChunkPool`` is shared, not owned: :meth:`close` leaves it alive
+        (made in a running loop, the viewer switches the pool's load handlers
+        to that loop).
+    image : int or str
+        Which image when the source holds several (index, or name).
+    level_cache : int, optional
+        Chunks the pool keeps after every view dropped them (its
+        ``cache_size``), so panning back and stepping z are fast. Default:
+        as many level-0 chunks as fit in about 256 MB (at least 16).
+    contrast_limits : (float, float), optional
+        In data units. Default: the ``omero`` window of the channel shown,
+        else the 0.5 and 99.5 percentiles of the coarsest level.
+    colormap : str
+        ``"gray"``, ``"viridis"``, ``"magma"``, ``"inferno"`` or ``"#rrggbb"``.
+    gamma : float
+        Display gamma.
+    height : int
+        Height of the view in CSS pixels.
+    position : mapping, optional
+        Level-0 index per non-displayed axis (see :attr:`sliders`).
+    center : (float, float), optional
+        Camera centre ``[y, x]`` in world units; default the image centre.
+    zoom : float
+        CSS pixels per level-0 pixel; 0 fits the image.
+    margin : float
+        Band around each view that is fetched too, as a fraction of its extent.
+    max_tiles : int
+        Most tiles one view wants at once.
+    encode_threads : int
+        Threads that encode PNGs.
+    max_views : int
+        Views served at once; the least recently active ones beyond it are
+        closed (a view whose cell was cleared never says ``close``).
+
+    Notes
+    -----
+    Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
+    ``await viewer.wait_idle()`` waits until every view has its tiles. In
+    plain Python (no running loop), :meth:`flush_now` produces them.
+    """
+
+    _esm = _ESM_PATH if _BUNDLE_FOUND else _MISSING_BUNDLE_JS
+
+    levels: traitlets.List[dict[str, Any]] = traitlets.List(read_only=True).tag(sync=True)
+    sliders: traitlets.List[dict[str, Any]] = traitlets.List(read_only=True).tag(sync=True)
+    position = traitlets.Dict().tag(sync=True)
+    center = traitlets.List(traitlets.Float(), [0.0, 0.0], minlen=2, maxlen=2).tag(sync=True)
+    zoom = traitlets.Float(0.0).tag(sync=True)
+    level = traitlets.Int(0, read_only=True).tag(sync=True)
+    contrast_limits = traitlets.List(traitlets.Float(), [0.0, 1.0], minlen=2, maxlen=2).tag(
+        sync=True
+    )
+    colormap = traitlets.Unicode("gray").tag(sync=True)
+    gamma = traitlets.Float(1.0).tag(sync=True)
+    unit = traitlets.Unicode("", read_only=True).tag(sync=True)
+    dtype = traitlets.Unicode("", read_only=True).tag(sync=True)
+    name = traitlets.Unicode("", read_only=True).tag(sync=True)
+    height = traitlets.Int(500).tag(sync=True)
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        image: int | str = 0,
+        level_cache: int | None = None,
+        contrast_limits: tuple[float, float] | list[float] | None = None,
+        colormap: str = "gray",
+        gamma: float = 1.0,
+        height: int = 500,
+        position: Mapping[str, int] | None = None,
+        center: tuple[float, float] | list[float] | None = None,
+        zoom: float = 0.0,
+        margin: float = 0.1,
+        max_tiles: int = 1024,
+        encode_threads: int = 2,
+        max_views: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        if not _BUNDLE_FOUND:
+            raise RuntimeError(
+                f"Viewer(): the front-end bundle {_ESM_PATH} is missing (it was not built). "
+                "Run `npm install && npm run build` in the repository (or `pip install -e .`, "
+                "which runs it), then restart the kernel."
+            )
+        if isinstance(source, ChunkPool):
+            pool, self._owns_pool = source, False
+        else:
+            if isinstance(source, MultiscaleInfo):
+                info = source
+            else:
+                infos = MultiscaleInfo.from_zarr_node(open_source(source))
+                info = _pick_image(infos, image, source)
+            if level_cache is None:
+                first = info.scales[0]
+                nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
+                level_cache = max(16, _CACHE_BYTES // max(1, nbytes))
+            pool, self._owns_pool = ChunkPool(info, cache_size=level_cache), True
+        info = pool.multiscale_info
+        self._pool = pool
+        self._layout = layout = image_layout(info)
+        self._margin = margin
+        self._max_tiles = max_tiles
+        self._max_views = max_views
+        self._streamers: OrderedDict[str, TileStreamer] = OrderedDict()
+        self._failures: set[tuple[int, tuple[int, ...]]] = set()
+        self._closed = False
+
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        self._loop = loop
+        self._loop_thread = threading.get_ident() if loop is not None else None
+        self._call_soon: Callable[..., Any] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        if loop is not None:
+            self._call_soon = loop.call_soon_threadsafe
+            pool.enable_async_load_handlers(loop.call_soon_threadsafe)
+            self._executor = ThreadPoolExecutor(
+                max(1, encode_threads), thread_name_prefix="simplezarr-encode"
+            )
+
+        # All state is set before the widget opens its comm: one initial state message.
+        first = info.scales[0]
+        self.position = {**layout.default_position(), **(position or {})}  # validated
+        self.colormap = colormap
+        self.gamma = gamma
+        self.height = height
+        self.zoom = zoom
+        bounds = layout.levels[0].bounds
+        self.center = (
+            list(center)
+            if center is not None
+            else [0.5 * (bounds[0] + bounds[2]), 0.5 * (bounds[1] + bounds[3])]
+        )
+        self.contrast_limits = (
+            list(contrast_limits)
+            if contrast_limits is not None
+            else _default_contrast(info, layout, self.position)
+        )
+        self.set_trait(
+            "levels",
+            [
+                {
+                    "shape": list(g.shape),
+                    "scale": list(g.scale),
+                    "offset": list(g.offset),
+                    "chunk": list(g.chunk),
+                }
+                for g in layout.levels
+            ],
+        )
+        self.set_trait(
+            "sliders",
+            [
+                {
+                    "name": s.name,
+                    "type": s.type or "",
+                    "unit": s.unit or "",
+                    "size": s.size,
+                    "scale": s.scale,
+                    "offset": s.offset,
+                }
+                for s in layout.sliders
+            ],
+        )
+        self.set_trait("unit", info.unit or "")
+        self.set_trait("dtype", str(np.dtype(first.dtype)))
+        self.set_trait("name", info.name or "")
+        super().__init__(**kwargs)
+        self.on_msg(self._handle_message)
+
+    # -- public -------------------------------------------------------------------
+
+    @property
+    def pool(self) -> ChunkPool:
+        """The chunk pool behind the views."""
+        return self._pool
+
+    @property
+    def multiscale_info(self) -> MultiscaleInfo:
+        """The image's metadata."""
+        return self._pool.multiscale_info
+
+    @property
+    def views(self) -> dict[str, TileStreamer]:
+        """The streamer of each live view, by view id (a copy)."""
+        return dict(self._streamers)
+
+    def flush_now(self) -> None:
+        """Without a running loop (plain Python): load and send the tiles of every view now."""
+        for streamer in list(self._streamers.values()):
+            streamer.flush_now()
+
+    async def wait_idle(self) -> None:
+        """With a running loop: return once every view has all its wanted tiles."""
+        for streamer in list(self._streamers.values()):
+            await streamer.wait_idle()
+
+    def close(self) -> None:
+        """Close every view, drop every chunk, stop the encode threads, close the widget."""
+        if getattr(self, "_closed", True):
+            super().close()
+            return
+        self._closed = True
+        for streamer in self._streamers.values():
+            streamer.close()
+        self._streamers.clear()
+        if self._owns_pool:
+            self._pool.destroy()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        super().close()
+
+    # -- validation -----------------------------------------------------------------
+
+    @traitlets.validate("colormap")
+    def _valid_colormap(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"]
+        if value in COLORMAPS:
+            return str(value)
+        if isinstance(value, str) and _HEX.match(value):
+            return value.lower()
+        raise traitlets.TraitError(
+            f"Viewer.colormap: {value!r} is not one of {COLORMAPS!r} or a '#rrggbb' colour"
+        )
+
+    @traitlets.validate("contrast_limits")
+    def _valid_contrast(self, proposal: dict[str, Any]) -> list[float]:
+        lo, hi = (float(v) for v in proposal["value"])
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise traitlets.TraitError(
+                f"Viewer.contrast_limits: {proposal['value']!r} must be two finite "
+                "numbers with lo <= hi"
+            )
+        return [lo, hi]
+
+    @traitlets.validate("zoom")
+    def _valid_zoom(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not math.isfinite(value) or value < 0:
+            raise traitlets.TraitError(f"Viewer.zoom: {value!r} must be >= 0 (0 fits the image)")
+        return value
+
+    @traitlets.validate("position")
+    def _valid_position(self, proposal: dict[str, Any]) -> dict[str, int]:
+        value = proposal["value"]
+        layout = getattr(self, "_layout", None)
+        if layout is None:
+            return dict(value)
+        names = {s.name: s for s in layout.sliders}
+        out = (
+            dict(self.position) if set(self.position) == set(names) else layout.default_position()
+        )
+        for name, index in value.items():
+            slider = names.get(name)
+            if slider is None:
+                raise traitlets.TraitError(
+                    f"Viewer.position: {name!r} is not a slider; sliders: {list(names)!r}"
+                )
+            if isinstance(index, bool) or not isinstance(index, int | np.integer):
+                raise traitlets.TraitError(
+                    f"Viewer.position: {name!r} must be an int, got {index!r}"
+                )
+            if not 0 <= index < slider.size:
+                raise traitlets.TraitError(
+                    f"Viewer.position: {name}={index!r} is out of range (0..{slider.size - 1})"
+                )
+            out[name] = int(index)
+        return out
+
+    @traitlets.observe("position")
+    def _position_changed(self, change: dict[str, Any]) -> None:
+        if getattr(self, "_closed", True):
+            return
+        position = dict(change["new"])
+
+        def move() -> None:
+            for streamer in list(self._streamers.values()):
+                streamer.set_position(position)
+
+        self._on_loop(move)
+
+    # -- messages ---------------------------------------------------------------------
+
+    def _on_loop(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the loop thread (now, when already there)."""
+        if self._call_soon is None or threading.get_ident() == self._loop_thread:
+            fn()
+        else:
+            self._call_soon(fn)
+
+    def _handle_message(self, _widget: Any, content: Any, buffers: Any) -> None:
+        try:
+            message = parse_message(content)
+        except ProtocolError as exc:
+            logger.warning("simplezarr Viewer: ignoring malformed front-end message: %s", exc)
+            return
+        try:
+            self._dispatch(message)
+        except Exception:
+            logger.exception("simplezarr Viewer: handling front-end message %r failed", content)
+
+    def _dispatch(self, message: ReadyMessage | CloseMessage | ViewportMessage) -> None:
+        if self._closed:
+            return
+        if isinstance(message, CloseMessage):
+            streamer = self._streamers.pop(message.view, None)
+            if streamer is not None:
+                streamer.close()
+            return
+        if isinstance(message, ReadyMessage):
+            # A (re-)rendered view starts with no tiles: serve it from scratch.
+            old = self._streamers.pop(message.view, None)
+            if old is not None:
+                old.close()
+        streamer = self._streamer(message.view)
+        if isinstance(message, ViewportMessage):
+            streamer.update_viewport(message.viewport, message.seq)
+            if self.level != streamer.level:
+                try:
+                    self.set_trait("level", streamer.level)
+                except Exception:
+                    logger.exception("simplezarr Viewer: an observer of 'level' raised")
+
+    def _streamer(self, view: str) -> TileStreamer:
+        streamer = self._streamers.get(view)
+        if streamer is not None:
+            self._streamers.move_to_end(view)
+            return streamer
+        streamer = TileStreamer(
+            self._pool,
+            self._layout,
+            view,
+            self._send_message,
+            call_soon_threadsafe=self._call_soon,
+            executor=self._executor,
+            position=self.position,
+            margin=self._margin,
+            max_chunks=self._max_tiles,
+            failures=self._failures,
+        )
+        self._streamers[view] = streamer
+        while len(self._streamers) > self._max_views:
+            _, oldest = self._streamers.popitem(last=False)
+            oldest.close(announce=True)
+        return streamer
+
+    def _send_message(self, message: dict[str, Any], buffers: list[bytes]) -> None:
+        if not self._closed:
+            self.send(message, buffers)

@@ -1,0 +1,144 @@
+"""Real Chromium and a real JupyterLab server on 127.0.0.1, for the browser tests.
+
+Follows ``shared/testing/browser.md``: Debian's Chromium with flags that keep
+it off the network, and ``jupyter-lab`` from this venv on a free loopback port
+with every config/data/runtime folder in a temp dir, so a test never touches
+the user's Jupyter set-up or the repository (the notebook is copied first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def require_chromium() -> str:
+    """The Chromium executable; fails the test (never skips silently in CI) when missing."""
+    if not os.path.exists(CHROMIUM):
+        msg = f"{CHROMIUM} is missing: ./dev setup installs Debian's chromium"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return CHROMIUM
+
+
+def screenshot_dir() -> Path:
+    """Where the browser tests keep their screenshots (printed so a person can look)."""
+    path = Path(os.environ.get("SIMPLEZARR_SCREENSHOTS", "/tmp/simplezarr-screenshots"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class JupyterLab:
+    url: str
+    token: str
+    root: Path
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}"
+
+
+@contextlib.contextmanager
+def jupyterlab(tmp: Path) -> Iterator[JupyterLab]:
+    """Start ``jupyter-lab`` on 127.0.0.1 with everything under ``tmp``; stop it after."""
+    root, settings = tmp / "root", tmp / "settings"
+    root.mkdir()
+    notif = settings / "@jupyterlab" / "apputils-extension"
+    notif.mkdir(parents=True)
+    (notif / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ)
+    for name in ("CONFIG", "DATA", "RUNTIME"):
+        env[f"JUPYTER_{name}_DIR"] = str(tmp / name.lower())
+    # The kernel must import this checkout's simplezarr and find its demo cache.
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    log = open(tmp / "jupyterlab.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "jupyter-lab"),
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"jupyter-lab exited with {proc.returncode}: "
+                    + (tmp / "jupyterlab.log").read_text(errors="replace")[-3000:]
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                # Poll the server's own status endpoint: the fact we wait on.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.25)
+        yield JupyterLab(url=url, token=token, root=root)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def copy_notebook(name: str, lab: JupyterLab) -> None:
+    """Copy ``notebooks/NAME`` into the server's root (autosave never writes into the repo)."""
+    shutil.copy(REPO / "notebooks" / name, lab.root / name)

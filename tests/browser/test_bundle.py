@@ -1,0 +1,266 @@
+"""Tier A: the real widget bundle in real Chromium against the real Python Viewer, no Jupyter.
+
+The test's asyncio loop plays the kernel's loop: the Viewer is created on it
+(so its pool runs load handlers there, as in a notebook), Playwright's async
+API runs on it too, and the widget's comm is bridged to the page exactly as
+Jupyter would carry it: ``{"method": "custom" | "update", ...}`` with binary
+buffers kernel -> page, and ipywidgets' own ``_handle_msg`` page -> kernel.
+Everything waits on facts the page exposes (data attributes), never on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import zarr
+from PIL import Image
+from zarr.storage import MemoryStore
+
+from simplezarr.utils._pyramid import write_multiscale
+from simplezarr.utils.multiscale import MultiscaleInfo
+from simplezarr.viewer.widget import Viewer
+from tests.browser._servers import CHROMIUM_FLAGS, REPO, require_chromium, screenshot_dir
+
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.async_api")
+
+ROOT = ".simplezarr-viewer"
+WAIT_MS = 30_000
+
+
+def _volume() -> np.ndarray:
+    """(z, y, x) uint16 with smooth structure and the full 16-bit range."""
+    z, y, x = np.mgrid[0:4, 0:1200, 0:1600].astype(np.float64)
+    waves = np.sin(y / (40 + 10 * z)) * np.cos(x / 55) + 1
+    return (waves * 30000 + x * 2 + z * 500).clip(0, 65535).astype(np.uint16)
+
+
+class Bridge:
+    """Carries the widget's comm traffic between the Python Viewer and the page."""
+
+    def __init__(self, viewer: Viewer, page: Any) -> None:
+        self.viewer, self.page = viewer, page
+        self.outbox: asyncio.Queue[tuple[dict[str, Any], list[str]]] = asyncio.Queue()
+        self.custom_sent = 0
+        viewer.comm.send = self._from_kernel  # type: ignore[union-attr]
+        self.pump = asyncio.get_running_loop().create_task(self._deliver())
+
+    def _from_kernel(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+        if data.get("method") == "custom":
+            self.custom_sent += 1
+        b64 = [base64.b64encode(bytes(b)).decode() for b in (buffers or [])]
+        self.outbox.put_nowait((json.loads(json.dumps(data)), b64))
+
+    async def _deliver(self) -> None:
+        while True:
+            data, b64 = await self.outbox.get()
+            await self.page.evaluate("([d, b]) => window.kernelMessage(d, b)", [data, b64])
+
+    async def install(self) -> None:
+        state = self.viewer.get_state()
+
+        async def get_state() -> dict[str, Any]:
+            return json.loads(json.dumps(state))
+
+        def custom(content: str) -> None:
+            self.viewer._handle_msg({"content": {"data": {"method": "custom", "content": json.loads(content)}}, "buffers": []})
+
+        def update(changed: str) -> None:
+            self.viewer._handle_msg({"content": {"data": {"method": "update", "state": json.loads(changed)}}, "buffers": []})
+
+        await self.page.expose_function("pyGetState", get_state)
+        await self.page.expose_function("pyCustom", custom)
+        await self.page.expose_function("pyUpdate", update)
+
+
+async def _root_data(page: Any, i: int = 0) -> dict[str, str]:
+    return await page.evaluate(f"(i) => ({{...document.querySelectorAll('{ROOT}')[i].dataset}})", i)
+
+
+async def _settled(page: Any, i: int = 0, **want: str) -> dict[str, str]:
+    """Wait until view ``i`` has no tiles pending, the view is covered by tiles of the current
+    plane at the level in use, and its attributes match ``want``."""
+    cond = " && ".join(f"d.{k} === {json.dumps(v)}" for k, v in want.items()) or "true"
+    await page.wait_for_function(
+        f"""(i) => {{ const r = document.querySelectorAll('{ROOT}')[i]; if (!r) return false;
+        const d = r.dataset; return d.tilesPending === '0' && d.complete === '1' && Number(d.tilesDrawn) > 0 && {cond}; }}""",
+        arg=i,
+        timeout=WAIT_MS,
+    )
+    return await _root_data(page, i)
+
+
+def _expected_level(info: MultiscaleInfo, scale_css: float, dpr: float) -> int:
+    """Coarsest level whose pixel is no larger than one device pixel, on both displayed axes."""
+    per_device = scale_css / dpr
+    best = 0
+    for s in info.scales:
+        if all(v <= per_device * (1 + 1e-6) for v in s.spatial_scale[-2:]):
+            best = s.level
+    return best
+
+
+async def _canvas_pixel(page: Any, i: int, css_yx: tuple[float, float]) -> tuple[int, int, int]:
+    url = await page.evaluate(f"(i) => document.querySelectorAll('{ROOT} canvas')[i].toDataURL('image/png')", i)
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+    dpr = await page.evaluate("() => window.devicePixelRatio")
+    y, x = int(css_yx[0] * dpr), int(css_yx[1] * dpr)
+    return tuple(int(v) for v in img[y, x])  # type: ignore[return-value]
+
+
+def _data_under(info: MultiscaleInfo, level: int, plane: int, camera: dict[str, Any], css_yx: tuple[float, float]) -> np.ndarray:
+    """The data values of ``level`` around the world point under CSS pixel ``css_yx`` (3x3)."""
+    s = info.scales[level]
+    world = [camera["center"][k] + (css_yx[k] + 0.5 - camera["size"][k] / 2) * camera["scale"] for k in (0, 1)]
+    iy, ix = (round((world[k] - s.spatial_offset[-2 + k]) / s.spatial_scale[-2 + k]) for k in (0, 1))
+    s0 = info.scales[0]
+    world_z = s0.spatial_offset[0] + plane * s0.spatial_scale[0]
+    zl = min(max(0, round((world_z - s.spatial_offset[0]) / s.spatial_scale[0])), s.shape[0] - 1)
+    return np.asarray(s.array[zl, max(0, iy - 1) : iy + 2, max(0, ix - 1) : ix + 2])
+
+
+def _gray(values: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
+    t = np.clip((values.astype(np.float64) - lo) / (hi - lo), 0, 1)
+    return int(np.floor(t.min() * 255)) - 1, int(np.ceil(t.max() * 255)) + 1
+
+
+def test_real_bundle_against_real_viewer() -> None:
+    require_chromium()
+    store = MemoryStore()
+    data = _volume()
+    write_multiscale(data, store, axes="zyx", chunks=(1, 256, 256), scale=[2.0, 0.5, 0.5], units="micrometer", name="waves")
+    node = zarr.open_group(store, mode="r")
+    (info,) = MultiscaleInfo.from_zarr_node(node)
+    assert len(info.scales) >= 3
+    shots = screenshot_dir()
+    asyncio.run(_drive(node, info, shots))
+    print(f"screenshots in {shots}")
+
+
+async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
+    viewer = Viewer(node, height=420, contrast_limits=(0, 65535))
+    bundle = (REPO / "simplezarr" / "static" / "widget.js").read_bytes()
+    harness = (Path(__file__).parent / "harness.html").read_bytes()
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
+        page = await browser.new_page(viewport={"width": 900, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        outside: list[str] = []
+
+        async def serve(route: Any) -> None:
+            name = route.request.url.rsplit("/", 1)[-1]
+            body, kind = (bundle, "text/javascript") if name == "widget.js" else (harness, "text/html")
+            await route.fulfill(body=body, content_type=kind)
+
+        async def refuse(route: Any) -> None:
+            outside.append(route.request.url)
+            await route.abort()
+
+        await page.route("**/*", refuse)
+        await page.route("http://harness.test/**", serve)
+        bridge = Bridge(viewer, page)
+        await bridge.install()
+        await page.goto("http://harness.test/harness.html")
+        await page.wait_for_function("() => window.harnessReady === true")
+        await page.evaluate("() => window.addView()")
+
+        # 1. Fitted: tiles of the level the screen needs.
+        d = await _settled(page)
+        cam = json.loads(d["camera"])
+        assert int(d["level"]) == _expected_level(info, cam["scale"], 1.0) == viewer.level
+        assert int(d["level"]) > 0
+        await page.screenshot(path=str(shots / "bundle-1-fit.png"))
+
+        # 2. A pixel read back is the data under the contrast (gray, 0..65535).
+        probe = (cam["size"][0] / 2 + 3, cam["size"][1] / 2 + 7)
+        lo, hi = _gray(_data_under(info, int(d["level"]), 0, cam, probe), 0, 65535)
+        r, g, b = await _canvas_pixel(page, 0, probe)
+        assert r == g == b and lo <= r <= hi
+
+        # 3. A narrow contrast window shows that 16-bit values arrive exactly.
+        v = int(_data_under(info, int(d["level"]), 0, cam, probe)[1, 1])
+        viewer.contrast_limits = [v - 100, v + 155]
+        tiles_before = bridge.custom_sent
+        await page.wait_for_function(f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).lo === {v - 100}")
+        lo, hi = _gray(_data_under(info, int(d["level"]), 0, cam, probe), v - 100, v + 155)
+        r, _, _ = await _canvas_pixel(page, 0, probe)
+        assert lo <= r <= hi
+        assert bridge.custom_sent == tiles_before  # contrast needs no round trip
+
+        # 4. Drag pans: the camera moves by the drag, in world units.
+        box = await page.locator(f"{ROOT} canvas").bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        await page.mouse.move(cx, cy)
+        await page.mouse.down()
+        await page.mouse.move(cx - 120, cy - 60, steps=6)
+        await page.mouse.up()
+        d = await _settled(page)
+        moved = json.loads(d["camera"])
+        assert moved["center"][1] == pytest.approx(cam["center"][1] + 120 * cam["scale"], rel=1e-3)
+        assert moved["center"][0] == pytest.approx(cam["center"][0] + 60 * cam["scale"], rel=1e-3)
+
+        # 5. Wheel zoom in: finer level, tiles arrive, expected level.
+        await page.mouse.move(cx, cy)
+        for _ in range(6):
+            await page.mouse.wheel(0, -200)
+        await page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.level === '0'", timeout=WAIT_MS)
+        d = await _settled(page)
+        zcam = json.loads(d["camera"])
+        assert zcam["scale"] < moved["scale"]
+        assert int(d["level"]) == _expected_level(info, zcam["scale"], 1.0) == 0
+        viewer.contrast_limits = [0, 65535]
+        await page.wait_for_function(f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).hi === 65535")
+        lo, hi = _gray(_data_under(info, 0, 0, zcam, probe), 0, 65535)
+        r, _, _ = await _canvas_pixel(page, 0, probe)
+        assert lo <= r <= hi
+        await page.screenshot(path=str(shots / "bundle-2-zoomed.png"))
+
+        # 6. Stepping z with a key: new plane, its data on screen.
+        await page.locator(f"{ROOT} canvas").focus()
+        await page.keyboard.press("]")
+        await page.keyboard.press("]")
+        d = await _settled(page, plane="z=2")
+        assert viewer.position == {"z": 2}
+        lo, hi = _gray(_data_under(info, 0, 2, json.loads(d["camera"]), probe), 0, 65535)
+        r, _, _ = await _canvas_pixel(page, 0, probe)
+        assert lo <= r <= hi
+
+        # 7. Colormap from Python: redrawn in the browser with no new tiles.
+        before = bridge.custom_sent
+        viewer.colormap = "viridis"
+        await page.wait_for_function(f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).colormap === 'viridis'")
+        r, g, b = await _canvas_pixel(page, 0, probe)
+        assert not (r == g == b)
+        assert bridge.custom_sent == before
+        await page.screenshot(path=str(shots / "bundle-3-viridis-z2.png"))
+
+        # 8. A second view of the same widget is served too; closing it leaves the first working.
+        await page.evaluate("() => window.addView()")
+        await _settled(page, 1)
+        assert len(viewer.views) == 2
+        await page.evaluate("() => window.removeView(1)")
+        await asyncio.wait_for(_until(lambda: len(viewer.views) == 1), 30)
+        await page.keyboard.press("0")  # fit the remaining view again
+        d = await _settled(page)
+        assert int(d["level"]) == _expected_level(info, json.loads(d["camera"])["scale"], 1.0)
+
+        assert errors == [], errors
+        assert outside == [], f"the page tried to reach {outside}"
+        bridge.pump.cancel()
+        await browser.close()
+    viewer.close()
+    assert viewer.pool.memory_usage == 0
+
+
+async def _until(predicate: Any) -> None:
+    """Yield to the loop until ``predicate()`` holds (the loop delivers the messages it waits on)."""
+    while not predicate():
+        await asyncio.sleep(0)

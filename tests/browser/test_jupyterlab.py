@@ -1,0 +1,149 @@
+"""Tier B, the truth: the quickstart notebook in a real JupyterLab, driven by real Chromium.
+
+Runs every cell of ``notebooks/01-quickstart.ipynb`` (a copy), then checks the
+first viewer the way a person would use it: it shows tiles of the level the
+screen needs, a pixel read back from the canvas is the data under the chosen
+contrast, and after a drag and a wheel zoom the right tiles arrive again. No
+page error may occur. Screenshots are kept (see the printed folder).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from simplezarr import data
+from simplezarr.utils.multiscale import MultiscaleInfo
+from tests.browser._servers import (
+    CHROMIUM_FLAGS,
+    copy_notebook,
+    jupyterlab,
+    require_chromium,
+    screenshot_dir,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+NOTEBOOK = "01-quickstart.ipynb"
+VIEWER = ".jp-NotebookPanel .simplezarr-viewer"
+FIRST_RUN_MS = 300_000  # the first run writes the demo image
+WAIT_MS = 60_000
+
+
+def _settled(page: Any, timeout: int = WAIT_MS) -> dict[str, str]:
+    page.wait_for_function(
+        f"""() => {{ const r = document.querySelector('{VIEWER}'); if (!r) return false;
+        const d = r.dataset; return d.tilesPending === '0' && d.complete === '1' && Number(d.tilesDrawn) > 0; }}""",
+        timeout=timeout,
+    )
+    return dict(page.evaluate(f"() => ({{...document.querySelector('{VIEWER}').dataset}})"))
+
+
+def _expected_level(info: MultiscaleInfo, scale_css: float, dpr: float) -> int:
+    best = 0
+    for s in info.scales:
+        if all(v <= scale_css / dpr * (1 + 1e-6) for v in s.spatial_scale[-2:]):
+            best = s.level
+    return best
+
+
+def _check_pixel(page: Any, info: MultiscaleInfo, d: dict[str, str]) -> None:
+    """The canvas pixel a little off centre shows the data under it, through the gray contrast."""
+    cam, display = json.loads(d["camera"]), json.loads(d["display"])
+    assert display["colormap"] == "gray" and display["gamma"] == 1
+    css = (cam["size"][0] / 2 + 5.0, cam["size"][1] / 2 - 9.0)
+    url = page.evaluate(f"() => document.querySelector('{VIEWER} canvas').toDataURL('image/png')")
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+    dpr = page.evaluate("() => window.devicePixelRatio")
+    r, g, b = (int(v) for v in img[int(css[0] * dpr), int(css[1] * dpr)])
+    level = info.scales[int(d["level"])]
+    world = [cam["center"][k] + (css[k] + 0.5 - cam["size"][k] / 2) * cam["scale"] for k in (0, 1)]
+    iy, ix = (round((world[k] - level.spatial_offset[k]) / level.spatial_scale[k]) for k in (0, 1))
+    values = np.asarray(level.array[max(0, iy - 1) : iy + 2, max(0, ix - 1) : ix + 2], dtype=float)
+    t = np.clip((values - display["lo"]) / (display["hi"] - display["lo"]), 0, 1)
+    assert r == g == b
+    assert np.floor(t.min() * 255) - 1 <= r <= np.ceil(t.max() * 255) + 1, (r, values)
+
+
+def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
+    require_chromium()
+    shots = screenshot_dir()
+    errors: list[str] = []
+    with jupyterlab(tmp_path) as lab, sync_api.sync_playwright() as p:
+        copy_notebook(NOTEBOOK, lab)
+        browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(lab.notebook_url(NOTEBOOK))
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+            timeout=WAIT_MS,
+        )
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+        d = _settled(page, FIRST_RUN_MS)
+        info = MultiscaleInfo.from_zarr_node(__import__("simplezarr").open(data.large_2d()))[0]
+        dpr = page.evaluate("() => window.devicePixelRatio")
+        cam = json.loads(d["camera"])
+        assert int(d["level"]) == _expected_level(info, cam["scale"], dpr)
+        assert int(d["level"]) > 0  # fitted: a coarse level, not the 16k one
+        _check_pixel(page, info, d)
+        canvas = page.locator(f"{VIEWER} canvas").first
+        canvas.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "lab-1-fit.png"))
+
+        # Drag: the camera follows the pointer, tiles of the new area arrive.
+        box = canvas.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        page.mouse.move(cx + 150, cy + 40, steps=8)
+        page.mouse.up()
+        d = _settled(page)
+        moved = json.loads(d["camera"])
+        assert moved["center"][1] == pytest.approx(cam["center"][1] - 150 * cam["scale"], rel=1e-3)
+        _check_pixel(page, info, d)
+
+        # Zoom in with the wheel: a finer level, its tiles, the right pixels.
+        page.mouse.move(cx, cy)
+        before = int(d["level"])
+        for _ in range(5):
+            page.mouse.wheel(0, -240)
+        page.wait_for_function(
+            f"(l) => Number(document.querySelector('{VIEWER}').dataset.level) < l", arg=before, timeout=WAIT_MS
+        )
+        d = _settled(page)
+        zoomed = json.loads(d["camera"])
+        assert zoomed["scale"] < moved["scale"]
+        assert int(d["level"]) == _expected_level(info, zoomed["scale"], dpr) < before
+        _check_pixel(page, info, d)
+        page.screenshot(path=str(shots / "lab-2-zoomed.png"))
+
+        # The slice-browsing viewer further down shows tiles too.
+        second = page.locator(".jp-NotebookPanel .simplezarr-viewer").nth(1)
+        second.scroll_into_view_if_needed()
+        page.wait_for_function(
+            """() => { const r = document.querySelectorAll('.jp-NotebookPanel .simplezarr-viewer')[1];
+            return r && r.dataset.complete === '1' && r.dataset.tilesPending === '0'; }""",
+            timeout=FIRST_RUN_MS,
+        )
+        page.screenshot(path=str(shots / "lab-3-cells.png"))
+        # Every cell ran without an error output.
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+            timeout=FIRST_RUN_MS,
+        )
+        error_outputs = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+        assert error_outputs.count() == 0, error_outputs.first.inner_text()
+        browser.close()
+    assert errors == [], errors
+    print(f"screenshots in {shots}")

@@ -1,0 +1,246 @@
+"""Tests of simplezarr._open.open() against real stores: disk, zip, memory and HTTP."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import zarr
+import zarr.storage
+
+from simplezarr._open import open as sz_open
+from simplezarr._open import plane_chunks
+from simplezarr.utils.multiscale import MultiscaleInfo
+
+FN = "simplezarr.open()"
+
+
+def write_image(path: Any, zarr_format: int = 3, consolidated: bool = False) -> np.ndarray:
+    """A two-level OME-Zarr image (0.4 for v2, 0.5 for v3); returns the level-0 data."""
+    data = np.arange(40 * 60, dtype="uint16").reshape(40, 60)
+    ms = {
+        "name": "img",
+        "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+        "datasets": [
+            {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1]}]},
+            {"path": "1", "coordinateTransformations": [{"type": "scale", "scale": [2, 2]}]},
+        ],
+    }
+    attrs = (
+        {"multiscales": [{"version": "0.4", **ms}]}
+        if zarr_format == 2
+        else {"ome": {"version": "0.5", "multiscales": [ms]}}
+    )
+    group = zarr.open_group(path, mode="w", zarr_format=zarr_format, attributes=attrs)  # type: ignore[arg-type]
+    group.create_array("0", data=data, chunks=(16, 16))
+    group.create_array("1", data=data[::2, ::2], chunks=(16, 16))
+    if consolidated:
+        zarr.consolidate_metadata(path)
+    return data
+
+
+# -- HTTP server on 127.0.0.1 that records the paths it is asked for -----------------------
+
+
+class _Server:
+    def __init__(self, root: Path) -> None:
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, directory=str(root), **kwargs)
+
+            def do_GET(self) -> None:
+                server.requests.append(self.path)
+                super().do_GET()
+
+            def do_HEAD(self) -> None:
+                server.requests.append(self.path)
+                super().do_HEAD()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[_Server]:
+    server = _Server(tmp_path)
+    yield server
+    server.close()
+
+
+# -- nodes and numpy --------------------------------------------------------------------------
+
+
+def test_nodes_are_returned_as_is(tmp_path: Path) -> None:
+    write_image(tmp_path / "a.zarr")
+    group = zarr.open_group(tmp_path / "a.zarr", mode="r")
+    assert sz_open(group) is group
+    array = group["0"]
+    assert sz_open(array) is array
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(7,), (30, 1100), (3, 1000, 1100), (600, 700, 3), (5, 20, 30), (2, 3, 4, 600, 40)],
+)
+def test_numpy_is_wrapped_in_memory(shape: tuple[int, ...]) -> None:
+    data = np.random.default_rng(1).random(shape).astype("float32")
+    array = sz_open(data)
+    assert isinstance(array, zarr.Array) and array.read_only
+    assert array.shape == data.shape and array.dtype == data.dtype
+    np.testing.assert_array_equal(array[...], data)
+    assert array.chunks == plane_chunks(shape)
+    info = MultiscaleInfo.from_zarr_node(array)[0]
+    sp = info.scales[0].spatial_axes[-2:]
+    # 512 (or the whole axis) along the last two spatial axes, whole after them, 1 before
+    for i, (n, c) in enumerate(zip(shape, array.chunks, strict=True)):
+        if i in sp:
+            assert c == min(512, n)
+        elif i > max(sp, default=-1):
+            assert c == n
+        else:
+            assert c == 1
+    with pytest.raises(ValueError, match="read-only"):
+        array[(0,) * len(shape)] = 1
+
+
+def test_numpy_bad_inputs() -> None:
+    with pytest.raises(ValueError, match=r"at least one dimension"):
+        sz_open(np.asarray(3.0))
+    with pytest.raises(ValueError, match=r"dtype <U1 is not supported"):
+        sz_open(np.array(["a", "b"]))
+
+
+# -- local paths, zip and stores ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+@pytest.mark.parametrize("form", ["str", "path", "file-url", "metadata-file"])
+def test_local_directory(tmp_path: Path, zarr_format: int, form: str) -> None:
+    path = tmp_path / "img.zarr"
+    data = write_image(path, zarr_format)
+    source: Any = {
+        "str": str(path),
+        "path": path,
+        "file-url": f"file://{path}",
+        "metadata-file": path / ("zarr.json" if zarr_format == 3 else ".zgroup"),
+    }[form]
+    group = sz_open(source)
+    assert isinstance(group, zarr.Group) and group.read_only
+    assert group.metadata.zarr_format == zarr_format
+    np.testing.assert_array_equal(group["0"][...], data)
+    with pytest.raises(ValueError, match="read-only"):
+        group.attrs["x"] = 1
+
+
+def test_local_array_path(tmp_path: Path) -> None:
+    data = write_image(tmp_path / "img.zarr")
+    array = sz_open(tmp_path / "img.zarr" / "1")
+    assert isinstance(array, zarr.Array)
+    np.testing.assert_array_equal(array[...], data[::2, ::2])
+
+
+def test_zip(tmp_path: Path) -> None:
+    store = zarr.storage.ZipStore(tmp_path / "img.zip", mode="w")
+    data = write_image(store)
+    store.close()
+    group = sz_open(tmp_path / "img.zip")
+    assert isinstance(group, zarr.Group)
+    np.testing.assert_array_equal(group["0"][...], data)
+
+
+def test_store_objects_are_opened_read_only(tmp_path: Path) -> None:
+    write_image(tmp_path / "img.zarr")
+    writable = zarr.storage.LocalStore(tmp_path / "img.zarr")
+    group = sz_open(writable)
+    assert isinstance(group, zarr.Group) and group.read_only
+    memory = zarr.storage.MemoryStore()
+    data = write_image(memory)
+    group = sz_open(memory)
+    np.testing.assert_array_equal(group["0"][...], data)
+    assert group.read_only
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.zarr")
+    with pytest.raises(FileNotFoundError, match=r"no such file or directory") as info:
+        sz_open(missing)
+    assert str(info.value).startswith(f"{FN}: {missing!r} is not a zarr store")
+
+
+def test_directory_that_is_not_zarr(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "notes.txt").write_text("hello")
+    with pytest.raises(ValueError, match=r"no zarr metadata") as info:
+        sz_open(tmp_path / "plain")
+    assert str(tmp_path / "plain") in str(info.value) and str(info.value).startswith(FN)
+
+
+def test_file_that_is_not_a_zip(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(ValueError, match=r"'.*x.txt' is not a zarr store: a file that is not"):
+        sz_open(tmp_path / "x.txt")
+
+
+def test_unsupported_type() -> None:
+    with pytest.raises(TypeError, match=r"cannot open a int"):
+        sz_open(42)
+
+
+# -- HTTP -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_http(tmp_path: Path, http_server: _Server, zarr_format: int) -> None:
+    data = write_image(tmp_path / "img.zarr", zarr_format)
+    group = sz_open(f"{http_server.url}/img.zarr/")
+    assert isinstance(group, zarr.Group) and group.read_only
+    (info,) = MultiscaleInfo.from_zarr_node(group)
+    assert [s.shape for s in info.scales] == [data.shape, data[::2, ::2].shape]
+    np.testing.assert_array_equal(info.scales[0].array[...], data)
+    if zarr_format == 2:  # no consolidated metadata: each array's .zarray is fetched
+        assert "/img.zarr/0/.zarray" in http_server.requests
+
+
+def test_http_v2_uses_consolidated_metadata(tmp_path: Path, http_server: _Server) -> None:
+    write_image(tmp_path / "img.zarr", 2, consolidated=True)
+    group = sz_open(f"{http_server.url}/img.zarr")
+    MultiscaleInfo.from_zarr_node(group)
+    assert "/img.zarr/.zmetadata" in http_server.requests
+    per_array = [r for r in http_server.requests if r.endswith((".zarray", "/.zattrs"))]
+    assert not [r for r in per_array if r.startswith(("/img.zarr/0/", "/img.zarr/1/"))]
+
+
+def test_http_missing_store(http_server: _Server) -> None:
+    url = f"{http_server.url}/nothing.zarr"
+    with pytest.raises(FileNotFoundError, match=r"no zarr metadata") as info:
+        sz_open(url)
+    assert str(info.value).startswith(f"{FN}: {url!r} is not a zarr store")
+
+
+def test_unreachable_url() -> None:
+    with socket.socket() as sock:  # a port that nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/img.zarr"
+    with pytest.raises(ConnectionError, match=r"is not reachable") as info:
+        sz_open(url)
+    assert url in str(info.value) and str(info.value).startswith(FN)
