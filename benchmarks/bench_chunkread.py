@@ -92,7 +92,8 @@ def main() -> None:
         results["ChunkPool get_chunk + wait_for_chunks_to_load"] = rate(pool_load, len(idx))
         ceiling = results["ceiling: file read + zstd decode, 2 threads"]
         print(
-            f"{len(idx)} chunks of {C}x{C} uint16 zstd, {REPEATS} runs, median; python {sys.version.split()[0]}"
+            f"{len(idx)} chunks of {C}x{C} uint16 zstd, {REPEATS} runs, median; "
+            f"python {sys.version.split()[0]}"
         )
         for name, r in results.items():
             print(f"  {name:48s} {r:8.0f} chunks/s  {r / ceiling:5.2f}x ceiling")

@@ -50,7 +50,8 @@ def main() -> None:
 
     print(f"get+drop pairs on resident chunks: {pool_rate:,.0f}/s (target >= 200,000/s)")
     print(
-        f"baseline (locked dict + set add/discard): {base_rate:,.0f}/s; ratio {pool_rate / base_rate:.2f}"
+        f"baseline (locked dict + set add/discard): {base_rate:,.0f}/s; "
+        f"ratio {pool_rate / base_rate:.2f}"
     )
 
 

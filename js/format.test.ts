@@ -11,7 +11,7 @@ import {
 } from "./format";
 import type { SliderInfo } from "./protocol";
 
-const z: SliderInfo = { name: "z", type: "space", unit: "micrometer", size: 64, scale: 0.5, offset: 0 };
+const z: SliderInfo = { name: "z", type: "space", unit: "micrometer", size: 64, scale: 0.5, offset: 0, labels: [] };
 
 describe("sliderLabel", () => {
   it("shows name, index / last index and the physical position with unit", () => {
@@ -25,9 +25,11 @@ describe("sliderLabel", () => {
     );
   });
   it("shows no physical position for channels, and no unit when there is none", () => {
-    expect(sliderLabel({ name: "c", type: "channel", unit: "", size: 3, scale: 1, offset: 0 }, 1)).toBe(
+    expect(sliderLabel({ name: "c", type: "channel", unit: "", size: 3, scale: 1, offset: 0, labels: [] }, 1)).toBe(
       "c 1 / 2",
     );
+    const c = { name: "c", type: "channel", unit: "", size: 3, scale: 1, offset: 0, labels: ["dna", "membrane", "actin"] };
+    expect(sliderLabel(c, 1)).toBe("c 1 / 2 · membrane");
     expect(sliderLabel({ ...z, unit: "" }, 12)).toBe("z 12 / 63 · 6.0");
   });
 });

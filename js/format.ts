@@ -90,11 +90,13 @@ export function hasPhysicalPosition(slider: SliderInfo): boolean {
 
 /**
  * Label of a slider: axis name, index / last index, and the physical
- * position with unit, e.g. "z 12 / 63 · 6.0 µm". Channel axes show no
- * position ("c 1 / 2").
+ * position with unit, e.g. "z 12 / 63 · 6.0 µm". Channel axes show their
+ * label when they have one ("c 1 / 2 · membrane"), else no position ("c 1 / 2").
  */
 export function sliderLabel(slider: SliderInfo, index: number): string {
   const head = `${slider.name} ${index} / ${slider.size - 1}`;
+  const label = slider.labels[index];
+  if (label !== undefined && label !== "") return `${head} · ${label}`;
   if (!hasPhysicalPosition(slider)) return head;
   let decimals = Math.max(decimalsFor(slider.scale), decimalsFor(slider.offset));
   // A fractional step reads better with at least one decimal: "6.0 µm", not "6 µm".

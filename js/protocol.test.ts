@@ -140,9 +140,9 @@ describe("front-end messages", () => {
 });
 
 const SLIDERS: SliderInfo[] = [
-  { name: "t", type: "time", unit: "second", size: 5, scale: 2, offset: 0 },
-  { name: "c", type: "channel", unit: "", size: 3, scale: 1, offset: 0 },
-  { name: "z", type: "space", unit: "micrometer", size: 64, scale: 0.5, offset: 0 },
+  { name: "t", type: "time", unit: "second", size: 5, scale: 2, offset: 0, labels: [] },
+  { name: "c", type: "channel", unit: "", size: 3, scale: 1, offset: 0, labels: ["a", "b", "c"] },
+  { name: "z", type: "space", unit: "micrometer", size: 64, scale: 0.5, offset: 0, labels: [] },
 ];
 
 describe("planeKey", () => {
@@ -168,7 +168,11 @@ describe("trait parsers", () => {
   });
   it("parses sliders, defaulting missing unit/type/scale/offset", () => {
     expect(parseSliders([{ name: "z", size: 4, unit: null }])).toEqual([
-      { name: "z", type: "", unit: "", size: 4, scale: 1, offset: 0 },
+      { name: "z", type: "", unit: "", size: 4, scale: 1, offset: 0, labels: [] },
+    ]);
+    expect(parseSliders([{ name: "c", type: "channel", size: 2, labels: ["dna", 7] }])[0]!.labels).toEqual([
+      "dna",
+      "7",
     ]);
     const warnings: string[] = [];
     expect(parseSliders([{ name: "z", size: 0 }], (m) => warnings.push(m))).toEqual([]);

@@ -309,6 +309,8 @@ export interface SliderInfo {
   size: number;
   scale: number;
   offset: number;
+  /** Names of the indices, e.g. channel names; empty when the axis has none. */
+  labels: string[];
 }
 
 /** Parse the `levels` trait; `[]` (after a warning) when malformed. */
@@ -355,6 +357,7 @@ export function parseSliders(v: unknown, warn: Warn = defaultWarn): SliderInfo[]
       size: entry.size,
       scale: isFiniteNumber(entry.scale) ? entry.scale : 1,
       offset: isFiniteNumber(entry.offset) ? entry.offset : 0,
+      labels: Array.isArray(entry.labels) ? entry.labels.map((l) => String(l)) : [],
     });
   }
   return out;

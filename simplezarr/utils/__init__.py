@@ -1,8 +1,17 @@
-"""The chunk core: multiscale metadata and a pool of chunks. Needs no Jupyter."""
+"""The chunk core: multiscale metadata, a chunk pool, a pyramid writer. Needs no Jupyter."""
 
 from __future__ import annotations
 
+from simplezarr.utils._pyramid import write_labels, write_multiscale
 from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo, ScaleInfo
 
-__all__ = ["ChunkLocation", "ChunkManager", "ChunkPool", "MultiscaleInfo", "ScaleInfo"]
+__all__ = [
+    "ChunkLocation",
+    "ChunkManager",
+    "ChunkPool",
+    "MultiscaleInfo",
+    "ScaleInfo",
+    "write_labels",
+    "write_multiscale",
+]

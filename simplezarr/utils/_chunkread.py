@@ -157,7 +157,9 @@ class ChunkReader:
         key: str = self._array.metadata.encode_chunk_key(chunk_coords)
         return f"{self._prefix}/{key}" if self._prefix else key
 
-    def _get(self, key: str, byte_range: RangeByteRequest | SuffixByteRequest | None) -> bytes | None:
+    def _get(
+        self, key: str, byte_range: RangeByteRequest | SuffixByteRequest | None
+    ) -> bytes | None:
         if self._root is not None:
             return _read_file(self._root / key, byte_range)
         buf = sync(self._store.get(key, default_buffer_prototype(), byte_range=byte_range))
@@ -214,7 +216,9 @@ class _ShardLayout:
         if names not in ([BytesCodec], [BytesCodec, Crc32cCodec]):
             raise _Unsupported
         endian = getattr(codec.index_codecs[0], "endian", None)
-        self._index_dtype = np.dtype("<u8" if endian is None or endian.value == "little" else ">u8")
+        self._index_dtype = np.dtype(
+            "<u8" if endian is None or endian.value == "little" else ">u8"
+        )
         self._has_crc = len(names) == 2
         self.index_nbytes = 16 * int(np.prod(self.per_shard)) + (4 if self._has_crc else 0)
 
@@ -296,9 +300,9 @@ def _plan_v3(codecs: Sequence[Any], dtype: np.dtype[Any], chunks: tuple[int, ...
 
 def _bytes_decoder(codec: Any) -> Callable[[bytes], Any]:
     if isinstance(codec, ZstdCodec):
-        return numcodecs.Zstd().decode  # type: ignore[no-any-return]
+        return numcodecs.Zstd().decode
     if isinstance(codec, BloscCodec):
-        return numcodecs.Blosc().decode  # type: ignore[no-any-return]
+        return numcodecs.Blosc().decode
     if isinstance(codec, GzipCodec):
         return gzip.decompress
     if isinstance(codec, Crc32cCodec):
@@ -306,7 +310,9 @@ def _bytes_decoder(codec: Any) -> Callable[[bytes], Any]:
     raise _Unsupported
 
 
-def _read_file(path: Path, byte_range: RangeByteRequest | SuffixByteRequest | None) -> bytes | None:
+def _read_file(
+    path: Path, byte_range: RangeByteRequest | SuffixByteRequest | None
+) -> bytes | None:
     try:
         with open(path, "rb") as f:
             if byte_range is None:

@@ -56,7 +56,7 @@ from simplezarr.utils._pyramid_meta import (
     read_image_metadata,
 )
 
-__all__ = ["write_labels", "write_multiscale"]
+__all__ = ["downsample", "write_labels", "write_multiscale"]
 
 Method = Literal["mean", "nearest", "mode"]
 _DEFAULT_PLANE_CHUNK = 512

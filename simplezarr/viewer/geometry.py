@@ -351,9 +351,18 @@ class ImageLayout:
         """The slider names, in the order of the plane key."""
         return tuple(s.name for s in self.sliders)
 
+    @property
+    def channel_slider(self) -> str | None:
+        """The name of the channel slider, if the image has one."""
+        for s in self.sliders:
+            if s.type == "channel":
+                return s.name
+        return None
+
     def default_position(self) -> dict[str, int]:
-        """Index 0 on every slider (level 0)."""
-        return {s.name: 0 for s in self.sliders}
+        """Where a new view starts (level-0 indices): the middle of spatial sliders (z),
+        where a stack's content usually is, and the first time point and channel."""
+        return {s.name: (s.size - 1) // 2 if s.type == "space" else 0 for s in self.sliders}
 
     def slider_indices(self, level: int, position: Mapping[str, int]) -> tuple[int, ...]:
         """Index of ``level`` on each slider for a level-0 ``position``."""

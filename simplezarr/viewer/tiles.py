@@ -167,7 +167,8 @@ class TileStreamer(ChunkManager):
     executor : concurrent.futures.Executor, optional
         Where PNGs are encoded in async mode; ``None`` encodes on the loop.
     position : mapping, optional
-        Level-0 index per slider; default 0 everywhere.
+        Level-0 index per slider; default ``layout.default_position()``
+        (middle of z, first t and c).
     margin : float
         Band around the view to fetch too, as a fraction of the view extent.
     max_chunks : int

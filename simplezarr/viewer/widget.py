@@ -89,6 +89,28 @@ def _pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> M
     return infos[image]
 
 
+def _slider_labels(info: MultiscaleInfo, kind: str | None, size: int) -> list[str]:
+    """Names for the indices of a slider: the ``omero`` channel labels of a channel axis."""
+    if kind != "channel" or not info.channels or len(info.channels) != size:
+        return []
+    return [c.label for c in info.channels]
+
+
+def _default_colormap(info: MultiscaleInfo, position: Mapping[str, int]) -> str:
+    """The ``omero`` colour of the channel shown, for images with several channels; else gray."""
+    first = info.scales[0]
+    c_axis = first.channel_axis
+    if c_axis is None or first.shape[c_axis] < 2 or not info.channels:
+        return "gray"
+    c = position.get(first.axes[c_axis].name, 0)
+    color = info.channels[c].color if 0 <= c < len(info.channels) else None
+    if color is None or not _HEX.match(f"#{color.lstrip('#')}"):
+        return "gray"
+    if color.lstrip("#").lower() == "ffffff":
+        return "gray"
+    return f"#{color.lstrip('#').lower()}"
+
+
 def _default_contrast(
     info: MultiscaleInfo, layout: ImageLayout, position: Mapping[str, int]
 ) -> list[float]:
@@ -148,8 +170,10 @@ class Viewer(anywidget.AnyWidget):
     contrast_limits : (float, float), optional
         In data units. Default: the ``omero`` window of the channel shown,
         else the 0.5 and 99.5 percentiles of the coarsest level.
-    colormap : str
+    colormap : str, optional
         ``"gray"``, ``"viridis"``, ``"magma"``, ``"inferno"`` or ``"#rrggbb"``.
+        Default: the ``omero`` colour of the channel shown when the image has
+        several channels, else gray.
     gamma : float
         Display gamma.
     height : int
@@ -175,6 +199,11 @@ class Viewer(anywidget.AnyWidget):
     Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
     ``await viewer.wait_idle()`` waits until every view has its tiles. In
     plain Python (no running loop), :meth:`flush_now` produces them.
+
+    Colormap and contrast limits that were not given (nor set later) follow
+    the channel: moving the channel slider shows the new channel in its own
+    ``omero`` colour and window (or its own percentiles). Setting a value
+    that is already shown does not count as setting it.
     """
 
     _esm = _ESM_PATH if _BUNDLE_FOUND else _MISSING_BUNDLE_JS
@@ -202,7 +231,7 @@ class Viewer(anywidget.AnyWidget):
         image: int | str = 0,
         level_cache: int | None = None,
         contrast_limits: tuple[float, float] | list[float] | None = None,
-        colormap: str = "gray",
+        colormap: str | None = None,
         gamma: float = 1.0,
         height: int = 500,
         position: Mapping[str, int] | None = None,
@@ -242,6 +271,10 @@ class Viewer(anywidget.AnyWidget):
         self._streamers: OrderedDict[str, TileStreamer] = OrderedDict()
         self._failures: set[tuple[int, tuple[int, ...]]] = set()
         self._closed = False
+        # Display settings not given follow the channel shown (see Notes).
+        self._auto_colormap = colormap is None
+        self._auto_contrast = contrast_limits is None
+        self._setting_auto = True  # the defaults below are not "set by the user"
 
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -261,7 +294,9 @@ class Viewer(anywidget.AnyWidget):
         # All state is set before the widget opens its comm: one initial state message.
         first = info.scales[0]
         self.position = {**layout.default_position(), **(position or {})}  # validated
-        self.colormap = colormap
+        self.colormap = (
+            colormap if colormap is not None else _default_colormap(info, self.position)
+        )
         self.gamma = gamma
         self.height = height
         self.zoom = zoom
@@ -298,10 +333,12 @@ class Viewer(anywidget.AnyWidget):
                     "size": s.size,
                     "scale": s.scale,
                     "offset": s.offset,
+                    "labels": _slider_labels(info, s.type, s.size),
                 }
                 for s in layout.sliders
             ],
         )
+        self._setting_auto = False
         self.set_trait("unit", info.unit or "")
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
@@ -407,11 +444,35 @@ class Viewer(anywidget.AnyWidget):
             out[name] = int(index)
         return out
 
+    @traitlets.observe("colormap", "contrast_limits")
+    def _display_set(self, change: dict[str, Any]) -> None:
+        # Set by the user (Python or the front end): stop following the channel.
+        if not getattr(self, "_setting_auto", True):
+            setattr(
+                self, f"_auto_{'colormap' if change['name'] == 'colormap' else 'contrast'}", False
+            )
+
+    def _follow_channel(self, old: Mapping[str, int], new: Mapping[str, int]) -> None:
+        """Show a newly selected channel in its own colour and window, where not set by hand."""
+        c_name = self._layout.channel_slider
+        if c_name is None or not old or old.get(c_name) == new.get(c_name):
+            return
+        info = self._pool.multiscale_info
+        self._setting_auto = True
+        try:
+            if self._auto_colormap:
+                self.colormap = _default_colormap(info, new)
+            if self._auto_contrast:
+                self.contrast_limits = _default_contrast(info, self._layout, new)
+        finally:
+            self._setting_auto = False
+
     @traitlets.observe("position")
     def _position_changed(self, change: dict[str, Any]) -> None:
         if getattr(self, "_closed", True):
             return
         position = dict(change["new"])
+        self._follow_channel(change["old"] or {}, position)
 
         def move() -> None:
             for streamer in list(self._streamers.values()):

@@ -86,7 +86,7 @@ def jupyterlab(tmp: Path) -> Iterator[JupyterLab]:
         env[f"JUPYTER_{name}_DIR"] = str(tmp / name.lower())
     # The kernel must import this checkout's simplezarr and find its demo cache.
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    log = open(tmp / "jupyterlab.log", "wb")  # noqa: SIM115 - closed below
+    log = open(tmp / "jupyterlab.log", "wb")  # closed in the finally below
     proc = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "jupyter-lab"),

@@ -70,10 +70,20 @@ class Bridge:
             return json.loads(json.dumps(state))
 
         def custom(content: str) -> None:
-            self.viewer._handle_msg({"content": {"data": {"method": "custom", "content": json.loads(content)}}, "buffers": []})
+            self.viewer._handle_msg(
+                {
+                    "content": {"data": {"method": "custom", "content": json.loads(content)}},
+                    "buffers": [],
+                }
+            )
 
         def update(changed: str) -> None:
-            self.viewer._handle_msg({"content": {"data": {"method": "update", "state": json.loads(changed)}}, "buffers": []})
+            self.viewer._handle_msg(
+                {
+                    "content": {"data": {"method": "update", "state": json.loads(changed)}},
+                    "buffers": [],
+                }
+            )
 
         await self.page.expose_function("pyGetState", get_state)
         await self.page.expose_function("pyCustom", custom)
@@ -81,7 +91,9 @@ class Bridge:
 
 
 async def _root_data(page: Any, i: int = 0) -> dict[str, str]:
-    return await page.evaluate(f"(i) => ({{...document.querySelectorAll('{ROOT}')[i].dataset}})", i)
+    return await page.evaluate(
+        f"(i) => ({{...document.querySelectorAll('{ROOT}')[i].dataset}})", i
+    )
 
 
 async def _settled(page: Any, i: int = 0, **want: str) -> dict[str, str]:
@@ -108,18 +120,31 @@ def _expected_level(info: MultiscaleInfo, scale_css: float, dpr: float) -> int:
 
 
 async def _canvas_pixel(page: Any, i: int, css_yx: tuple[float, float]) -> tuple[int, int, int]:
-    url = await page.evaluate(f"(i) => document.querySelectorAll('{ROOT} canvas')[i].toDataURL('image/png')", i)
+    url = await page.evaluate(
+        f"(i) => document.querySelectorAll('{ROOT} canvas')[i].toDataURL('image/png')", i
+    )
     img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
     dpr = await page.evaluate("() => window.devicePixelRatio")
     y, x = int(css_yx[0] * dpr), int(css_yx[1] * dpr)
     return tuple(int(v) for v in img[y, x])  # type: ignore[return-value]
 
 
-def _data_under(info: MultiscaleInfo, level: int, plane: int, camera: dict[str, Any], css_yx: tuple[float, float]) -> np.ndarray:
+def _data_under(
+    info: MultiscaleInfo,
+    level: int,
+    plane: int,
+    camera: dict[str, Any],
+    css_yx: tuple[float, float],
+) -> np.ndarray:
     """The data values of ``level`` around the world point under CSS pixel ``css_yx`` (3x3)."""
     s = info.scales[level]
-    world = [camera["center"][k] + (css_yx[k] + 0.5 - camera["size"][k] / 2) * camera["scale"] for k in (0, 1)]
-    iy, ix = (round((world[k] - s.spatial_offset[-2 + k]) / s.spatial_scale[-2 + k]) for k in (0, 1))
+    world = [
+        camera["center"][k] + (css_yx[k] + 0.5 - camera["size"][k] / 2) * camera["scale"]
+        for k in (0, 1)
+    ]
+    iy, ix = (
+        round((world[k] - s.spatial_offset[-2 + k]) / s.spatial_scale[-2 + k]) for k in (0, 1)
+    )
     s0 = info.scales[0]
     world_z = s0.spatial_offset[0] + plane * s0.spatial_scale[0]
     zl = min(max(0, round((world_z - s.spatial_offset[0]) / s.spatial_scale[0])), s.shape[0] - 1)
@@ -135,7 +160,15 @@ def test_real_bundle_against_real_viewer() -> None:
     require_chromium()
     store = MemoryStore()
     data = _volume()
-    write_multiscale(data, store, axes="zyx", chunks=(1, 256, 256), scale=[2.0, 0.5, 0.5], units="micrometer", name="waves")
+    write_multiscale(
+        data,
+        store,
+        axes="zyx",
+        chunks=(1, 256, 256),
+        scale=[2.0, 0.5, 0.5],
+        units="micrometer",
+        name="waves",
+    )
     node = zarr.open_group(store, mode="r")
     (info,) = MultiscaleInfo.from_zarr_node(node)
     assert len(info.scales) >= 3
@@ -157,7 +190,9 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
 
         async def serve(route: Any) -> None:
             name = route.request.url.rsplit("/", 1)[-1]
-            body, kind = (bundle, "text/javascript") if name == "widget.js" else (harness, "text/html")
+            body, kind = (
+                (bundle, "text/javascript") if name == "widget.js" else (harness, "text/html")
+            )
             await route.fulfill(body=body, content_type=kind)
 
         async def refuse(route: Any) -> None:
@@ -181,16 +216,18 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
 
         # 2. A pixel read back is the data under the contrast (gray, 0..65535).
         probe = (cam["size"][0] / 2 + 3, cam["size"][1] / 2 + 7)
-        lo, hi = _gray(_data_under(info, int(d["level"]), 0, cam, probe), 0, 65535)
+        lo, hi = _gray(_data_under(info, int(d["level"]), 1, cam, probe), 0, 65535)
         r, g, b = await _canvas_pixel(page, 0, probe)
         assert r == g == b and lo <= r <= hi
 
         # 3. A narrow contrast window shows that 16-bit values arrive exactly.
-        v = int(_data_under(info, int(d["level"]), 0, cam, probe)[1, 1])
+        v = int(_data_under(info, int(d["level"]), 1, cam, probe)[1, 1])
         viewer.contrast_limits = [v - 100, v + 155]
         tiles_before = bridge.custom_sent
-        await page.wait_for_function(f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).lo === {v - 100}")
-        lo, hi = _gray(_data_under(info, int(d["level"]), 0, cam, probe), v - 100, v + 155)
+        await page.wait_for_function(
+            f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).lo === {v - 100}"
+        )
+        lo, hi = _gray(_data_under(info, int(d["level"]), 1, cam, probe), v - 100, v + 155)
         r, _, _ = await _canvas_pixel(page, 0, probe)
         assert lo <= r <= hi
         assert bridge.custom_sent == tiles_before  # contrast needs no round trip
@@ -211,21 +248,25 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
         await page.mouse.move(cx, cy)
         for _ in range(6):
             await page.mouse.wheel(0, -200)
-        await page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.level === '0'", timeout=WAIT_MS)
+        await page.wait_for_function(
+            f"() => document.querySelector('{ROOT}').dataset.level === '0'", timeout=WAIT_MS
+        )
         d = await _settled(page)
         zcam = json.loads(d["camera"])
         assert zcam["scale"] < moved["scale"]
         assert int(d["level"]) == _expected_level(info, zcam["scale"], 1.0) == 0
         viewer.contrast_limits = [0, 65535]
-        await page.wait_for_function(f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).hi === 65535")
-        lo, hi = _gray(_data_under(info, 0, 0, zcam, probe), 0, 65535)
+        await page.wait_for_function(
+            f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).hi === 65535"
+        )
+        lo, hi = _gray(_data_under(info, 0, 1, zcam, probe), 0, 65535)
         r, _, _ = await _canvas_pixel(page, 0, probe)
         assert lo <= r <= hi
         await page.screenshot(path=str(shots / "bundle-2-zoomed.png"))
 
-        # 6. Stepping z with a key: new plane, its data on screen.
+        # 6. A new view starts in the middle of the stack; a key steps z.
+        assert viewer.position == {"z": 1} and d["plane"] == "z=1"
         await page.locator(f"{ROOT} canvas").focus()
-        await page.keyboard.press("]")
         await page.keyboard.press("]")
         d = await _settled(page, plane="z=2")
         assert viewer.position == {"z": 2}
@@ -236,7 +277,9 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
         # 7. Colormap from Python: redrawn in the browser with no new tiles.
         before = bridge.custom_sent
         viewer.colormap = "viridis"
-        await page.wait_for_function(f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).colormap === 'viridis'")
+        await page.wait_for_function(
+            f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).colormap === 'viridis'"
+        )
         r, g, b = await _canvas_pixel(page, 0, probe)
         assert not (r == g == b)
         assert bridge.custom_sent == before

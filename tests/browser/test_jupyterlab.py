@@ -119,7 +119,9 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         for _ in range(5):
             page.mouse.wheel(0, -240)
         page.wait_for_function(
-            f"(l) => Number(document.querySelector('{VIEWER}').dataset.level) < l", arg=before, timeout=WAIT_MS
+            f"(l) => Number(document.querySelector('{VIEWER}').dataset.level) < l",
+            arg=before,
+            timeout=WAIT_MS,
         )
         d = _settled(page)
         zoomed = json.loads(d["camera"])
@@ -142,7 +144,9 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
             "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
             timeout=FIRST_RUN_MS,
         )
-        error_outputs = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+        error_outputs = page.locator(
+            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+        )
         assert error_outputs.count() == 0, error_outputs.first.inner_text()
         browser.close()
     assert errors == [], errors

@@ -33,7 +33,9 @@ def _pool(store: Any, cache_size: int = 0, **kw: Any) -> tuple[ChunkPool, np.nda
     """A pool on a 100x130 uint16 image in 32x32 chunks, written to ``store``'s inner store
     (so wrappers that observe or disturb reads see only the pool's reads)."""
     data = _data()
-    arr = zarr.create_array(getattr(store, "_store", store), shape=SHAPE, chunks=CHUNKS, dtype="uint16", **kw)
+    arr = zarr.create_array(
+        getattr(store, "_store", store), shape=SHAPE, chunks=CHUNKS, dtype="uint16", **kw
+    )
     arr[:] = data
     arr = zarr.open_array(store, mode="r")
     (info,) = MultiscaleInfo.from_zarr_node(arr)

@@ -222,6 +222,17 @@ def test_channels_get_omero_with_windows_from_the_coarsest_level(tmp_path: Path)
     assert gfp["color"] == "00FF00" and (gfp["window"]["start"], gfp["window"]["end"]) == (1, 2)
 
 
+def test_progress_bar_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    data = np.zeros((600, 600), np.uint8)
+    write_multiscale(data, tmp_path / "a.zarr", chunks=128, progress=True, name="demo")
+    err = capsys.readouterr().err
+    # 5 x 5 + 3 x 3 + 2 x 2 + 1 blocks over the four levels
+    assert "demo" in err and "39/39" in err
+    write_multiscale(data, tmp_path / "b.zarr", chunks=128, progress=False)
+    assert capsys.readouterr().err == ""
+
+
 def test_existing_destination_needs_overwrite(tmp_path: Path) -> None:
     data = np.zeros((64, 64), np.uint8)
     write_multiscale(data, tmp_path / "img.zarr")

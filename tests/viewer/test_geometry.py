@@ -228,4 +228,6 @@ def test_image_layout_locates_planes() -> None:
     assert layout.chunk_index((2, 1), (3, 1)) == (3, 1, 2, 1)
     assert layout.plane_selection((0, 3)) == (0, 3, slice(None), slice(None))
     assert layout.slider_names == ("t", "z")
-    assert layout.default_position() == {"t": 0, "z": 0}
+    # A new view starts at the first time point, in the middle of the stack.
+    assert layout.default_position() == {"t": 0, "z": 4}
+    assert layout.channel_slider is None

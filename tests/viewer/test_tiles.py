@@ -68,6 +68,29 @@ def check_tiles(info: MultiscaleInfo, rec: Recorder, z0: int) -> None:
         )
 
 
+def default_z(info: MultiscaleInfo) -> int:
+    """The level-0 z a streamer starts at when given no position."""
+    return image_layout(info).default_position()["z"]
+
+
+def test_default_position_is_the_middle_of_z(zyx: Any, recorder: Recorder) -> None:
+    info, data, _ = zyx
+    assert default_z(info) == (data.shape[0] - 1) // 2 != 0  # a z-stack starts in its middle
+    pool = ChunkPool(info)
+    s = streamer(pool, recorder)  # no position given
+    s.update_viewport(Viewport(center=(350.0, 450.0), scale=1.0, size=(700.0, 900.0)), seq=1)
+    s.flush_now()
+    z0 = (data.shape[0] - 1) // 2
+    assert recorder.tiles() and all(m["plane"] == f"z={z0}" for m, _ in recorder.tiles())
+    for message, png in recorder.tiles():  # the data of that plane, not of z=0
+        iy, ix = message["chunk"]
+        np.testing.assert_array_equal(
+            decode_values(message, png),
+            data[z0, iy * 256 : (iy + 1) * 256, ix * 256 : (ix + 1) * 256],
+        )
+    pool.destroy()
+
+
 def test_first_viewport_sends_every_wanted_tile_exactly(zyx: Any, recorder: Recorder) -> None:
     info, _, _ = zyx
     pool = ChunkPool(info)
@@ -81,7 +104,7 @@ def test_first_viewport_sends_every_wanted_tile_exactly(zyx: Any, recorder: Reco
     tiles = recorder.tiles()
     assert sorted(m["key"] for m, _ in tiles) == sorted(s.wanted_keys)
     assert all(m["seq"] == 1 and m["view"] == "v1" for m, _ in tiles)
-    check_tiles(info, recorder, z0=0)
+    check_tiles(info, recorder, z0=default_z(info))
     status = recorder.of_type("status")[-1][0]
     assert status == {"type": "status", "view": "v1", "pending": 0, "level": 0, "seq": 1}
     # the first tile sent is the one under the view's centre
@@ -104,7 +127,7 @@ def test_level_is_the_coarsest_within_one_device_pixel(
     assert s.level == (max(ok) if ok else 0)
     s.flush_now()
     assert {m["level"] for m, _ in recorder.tiles()} == {s.level}
-    check_tiles(info, recorder, z0=0)
+    check_tiles(info, recorder, z0=default_z(info))
     pool.destroy()
 
 
@@ -134,7 +157,7 @@ def test_z_within_one_chunk_reads_nothing_new(zyx: Any, recorder: Recorder) -> N
     counting = CountingStore(store)
     info = open_wrapped(counting)
     pool = ChunkPool(info)
-    s = streamer(pool, recorder)
+    s = streamer(pool, recorder, position={"z": 0})
     s.update_viewport(Viewport((350.0, 450.0), 1.0, (400.0, 500.0)), seq=0)
     s.flush_now()
     reads = sum(counting.gets.values())
@@ -183,7 +206,7 @@ def test_failing_chunk_is_logged_once_and_the_rest_is_served(
     info = open_wrapped(failing)
     pool = ChunkPool(info)
     failures: set[Any] = set()
-    s = streamer(pool, recorder, failures=failures)
+    s = streamer(pool, recorder, failures=failures, position={"z": 0})  # z chunk 0 fails
     vp = Viewport((350.0, 450.0), 1.0, (700.0, 900.0))
     with caplog.at_level(logging.WARNING, logger="simplezarr"):
         s.update_viewport(vp, seq=0)
@@ -246,7 +269,7 @@ def test_two_views_share_the_pool_and_closing_one_keeps_the_other(zyx: Any) -> N
     b.update_viewport(Viewport((100.0, 100.0), 2.0, (300.0, 300.0)), seq=1)
     b.flush_now()
     assert rec_b.tiles() and b.pending == 0
-    check_tiles(info, rec_b, z0=0)
+    check_tiles(info, rec_b, z0=default_z(info))
     pool.destroy()
 
 
@@ -350,7 +373,11 @@ def test_chunk_dropped_and_got_again_while_its_encode_waits(zyx: Any, recorder: 
         gate = threading.Event()
         with ThreadPoolExecutor(1) as executor:
             s = streamer(
-                pool, recorder, call_soon_threadsafe=loop.call_soon_threadsafe, executor=executor
+                pool,
+                recorder,
+                call_soon_threadsafe=loop.call_soon_threadsafe,
+                executor=executor,
+                position={"z": 0},  # so that z=1 below is a new plane
             )
             s.update_viewport(here, seq=0)
             await asyncio.wait_for(s.wait_idle(), 30)

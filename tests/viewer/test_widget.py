@@ -14,6 +14,7 @@ import zarr
 
 from simplezarr.utils import ChunkPool
 from simplezarr.viewer import widget as widget_module
+from simplezarr.viewer.tiles import image_layout
 from simplezarr.viewer.widget import Viewer
 
 from .conftest import Recorder, decode_values, make_image
@@ -67,7 +68,10 @@ def test_traits_describe_the_image(tczyx: Any) -> None:
     assert [lv["offset"] for lv in viewer.levels] == [list(s.offset[-2:]) for s in info.scales]
     assert [s["name"] for s in viewer.sliders] == ["t", "c", "z"]
     assert [s["size"] for s in viewer.sliders] == list(data.shape[:3])
-    assert viewer.position == {"t": 0, "c": 0, "z": 0}
+    assert [s["labels"] for s in viewer.sliders] == [[], [], []]  # no omero metadata
+    # the first time point and channel, the middle of the z-stack
+    assert viewer.position == {"t": 0, "c": 0, "z": (data.shape[2] - 1) // 2}
+    assert viewer.position["z"] != 0
     assert viewer.center == [149.5, 199.5]  # the middle of level 0, pixel-centre convention
     assert viewer.zoom == 0.0 and viewer.colormap == "gray" and viewer.height == 500
     with pytest.raises(traitlets.TraitError):
@@ -80,8 +84,10 @@ def test_traits_describe_the_image(tczyx: Any) -> None:
 def test_default_contrast_from_the_coarsest_level(tczyx: Any) -> None:
     group, _ = tczyx
     viewer = Viewer(group)
-    coarsest = viewer.multiscale_info.scales[-1].array
-    values = np.asarray(coarsest[0, 0, 0])
+    info = viewer.multiscale_info
+    coarsest = info.scales[-1].array
+    t, c, z = image_layout(info).slider_indices(len(info.scales) - 1, viewer.position)
+    values = np.asarray(coarsest[t, c, z])
     assert viewer.contrast_limits == pytest.approx(list(np.percentile(values, [0.5, 99.5])))
     viewer.close()
 
@@ -119,18 +125,21 @@ def test_numpy_source_and_image_choice() -> None:
 
 
 def test_messages_route_to_views_and_tiles_match_the_data(tczyx: Any) -> None:
-    group, _ = tczyx
-    viewer, rec = viewer_with_recorder(group)
+    group, data = tczyx
+    viewer, rec = viewer_with_recorder(group)  # default position: the middle of z
     message(viewer, {"type": "ready", "view": "a"})
     message(viewer, viewport("a", 1, [150.0, 200.0], 2.0, [150.0, 200.0]))
     assert viewer.level == 1
     viewer.flush_now()
     tiles = rec.tiles()
     assert tiles and all(m["level"] == 1 and m["view"] == "a" for m, _ in tiles)
+    z0 = (data.shape[2] - 1) // 2
+    assert all(m["plane"] == f"t=0,c=0,z={z0}" for m, _ in tiles)
     level1 = viewer.multiscale_info.scales[1].array
+    z1 = z0 // 2  # the pyramid halves z too
     for m, png in tiles:
         iy, ix = m["chunk"]
-        ref = np.asarray(level1[0, 0, 0, iy * 128 : (iy + 1) * 128, ix * 128 : (ix + 1) * 128])
+        ref = np.asarray(level1[0, 0, z1, iy * 128 : (iy + 1) * 128, ix * 128 : (ix + 1) * 128])
         np.testing.assert_array_equal(decode_values(m, png), ref)
     viewer.close()
 
@@ -170,9 +179,10 @@ def test_setting_position_from_python_retiles(tczyx: Any) -> None:
 def test_position_is_validated(tczyx: Any, position: dict[str, Any], match: str) -> None:
     group, _ = tczyx
     viewer = Viewer(group)
+    before = dict(viewer.position)
     with pytest.raises(traitlets.TraitError, match=match):
         viewer.position = position
-    assert viewer.position == {"t": 0, "c": 0, "z": 0}
+    assert viewer.position == before
     viewer.close()
 
 
@@ -399,4 +409,183 @@ def test_ready_again_starts_the_view_afresh(tczyx: Any) -> None:
     message(viewer, viewport("a", 0, [150.0, 200.0], 1.0, [300.0, 400.0]))
     viewer.flush_now()
     assert sorted(m["key"] for m, _ in rec.tiles()) == sorted(first + first)
+    viewer.close()
+
+
+# -- display defaults that follow the channel (omero colours and windows) --------------
+
+CHANNELS: list[dict[str, Any]] = [
+    {"label": "DAPI", "color": "0000FF", "window": {"start": 10, "end": 200}},
+    {"label": "GFP", "color": "00ff00", "window": {"start": 5, "end": 50}},
+    {"label": "bright", "color": "FFFFFF", "window": {"start": 20, "end": 900}},
+]
+
+
+def colormap_of(channel: dict[str, Any]) -> str:
+    """The colormap a channel's omero colour stands for: "#rrggbb", white is gray."""
+    color = str(channel["color"]).lower()
+    return "gray" if color == "ffffff" else f"#{color}"
+
+
+def window_of(channel: dict[str, Any]) -> list[float]:
+    return [float(channel["window"]["start"]), float(channel["window"]["end"])]
+
+
+@pytest.fixture(scope="module")
+def czyx(tmp_path_factory: pytest.TempPathFactory) -> tuple[zarr.Group, np.ndarray]:
+    """A 3-channel z-stack on disk with omero labels, colours and windows."""
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 1000, (len(CHANNELS), 5, 96, 128), dtype=np.uint16)
+    path = tmp_path_factory.mktemp("czyx") / "img.zarr"
+    _, group, _ = make_image(
+        data,
+        zarr.storage.LocalStore(str(path)),
+        axes="czyx",
+        chunks=(1, 2, 64, 64),
+        channels=CHANNELS,
+    )
+    return group, data
+
+
+def test_default_colormap_and_contrast_follow_the_channel(czyx: Any) -> None:
+    group, data = czyx
+    viewer, rec = viewer_with_recorder(group)
+    assert viewer.position == {"c": 0, "z": (data.shape[1] - 1) // 2}
+    assert viewer.colormap == colormap_of(CHANNELS[0]) == "#0000ff"
+    assert viewer.contrast_limits == window_of(CHANNELS[0])
+    seen: list[tuple[str, Any]] = []
+    viewer.observe(
+        lambda change: seen.append((change["name"], change["new"])),
+        ["colormap", "contrast_limits"],
+    )
+    message(viewer, {"type": "ready", "view": "a"})
+    message(viewer, viewport("a", 0, [48.0, 64.0], 1.0, [96.0, 128.0]))
+    viewer.flush_now()
+
+    viewer.position = {"c": 1}
+    assert viewer.colormap == colormap_of(CHANNELS[1])
+    assert viewer.contrast_limits == window_of(CHANNELS[1])
+    assert ("colormap", colormap_of(CHANNELS[1])) in seen  # observable (synced) changes
+    viewer.flush_now()  # and the view shows channel 1
+    z0 = viewer.position["z"]
+    tiles = [(m, p) for m, p in rec.tiles() if m["plane"] == f"c=1,z={z0}"]
+    assert tiles
+    for m, png in tiles:
+        iy, ix = m["chunk"]
+        np.testing.assert_array_equal(
+            decode_values(m, png), data[1, z0, iy * 64 : (iy + 1) * 64, ix * 64 : (ix + 1) * 64]
+        )
+
+    viewer.position = {"c": 2}  # white: gray
+    assert viewer.colormap == "gray"
+    assert viewer.contrast_limits == window_of(CHANNELS[2])
+    viewer.position = {"z": 0}  # not the channel: nothing changes
+    assert viewer.colormap == "gray" and viewer.contrast_limits == window_of(CHANNELS[2])
+    viewer.position = {"c": 0}  # and back
+    assert viewer.colormap == colormap_of(CHANNELS[0])
+    assert viewer.contrast_limits == window_of(CHANNELS[0])
+    viewer.close()
+
+
+def test_a_colormap_set_by_the_user_stays_but_contrast_follows(czyx: Any) -> None:
+    group, _ = czyx
+    viewer = Viewer(group)
+    viewer.colormap = "magma"
+    viewer.position = {"c": 1}
+    assert viewer.colormap == "magma"
+    assert viewer.contrast_limits == window_of(CHANNELS[1])
+    viewer.position = {"c": 0}
+    assert viewer.colormap == "magma"
+    assert viewer.contrast_limits == window_of(CHANNELS[0])
+    viewer.close()
+
+
+def test_contrast_set_by_the_user_stays_but_colormap_follows(czyx: Any) -> None:
+    group, _ = czyx
+    viewer = Viewer(group)
+    viewer.contrast_limits = [1.0, 2.0]
+    viewer.position = {"c": 1}
+    assert viewer.contrast_limits == [1.0, 2.0]
+    assert viewer.colormap == colormap_of(CHANNELS[1])
+    viewer.close()
+
+
+def test_display_settings_given_at_creation_do_not_follow(czyx: Any) -> None:
+    group, _ = czyx
+    viewer = Viewer(group, colormap="viridis", position={"c": 1})
+    assert viewer.colormap == "viridis"
+    assert viewer.contrast_limits == window_of(CHANNELS[1])  # the channel asked for
+    viewer.position = {"c": 0}
+    assert viewer.colormap == "viridis"
+    assert viewer.contrast_limits == window_of(CHANNELS[0])
+    viewer.close()
+    viewer = Viewer(group, contrast_limits=(3, 4))
+    viewer.position = {"c": 1}
+    assert viewer.contrast_limits == [3.0, 4.0]
+    assert viewer.colormap == colormap_of(CHANNELS[1])
+    viewer.close()
+
+
+def test_channel_slider_labels(czyx: Any) -> None:
+    group, data = czyx
+    viewer = Viewer(group)
+    assert [(s["name"], s["type"], s["size"]) for s in viewer.sliders] == [
+        ("c", "channel", data.shape[0]),
+        ("z", "space", data.shape[1]),
+    ]
+    assert [s["labels"] for s in viewer.sliders] == [[ch["label"] for ch in CHANNELS], []]
+    viewer.close()
+
+
+def test_labels_need_one_omero_channel_per_index(czyx: Any, tmp_path: Any) -> None:
+    """omero metadata listing fewer channels than the data: no labels, no colour beyond it."""
+    _, data = czyx
+    path = tmp_path / "img.zarr"
+    make_image(data, zarr.storage.LocalStore(str(path)), axes="czyx", channels=CHANNELS)
+    rw = zarr.open_group(str(path), mode="r+")
+    attrs: dict[str, Any] = rw.attrs.asdict()
+    ome = attrs["ome"]
+    ome["omero"]["channels"] = ome["omero"]["channels"][:2]
+    rw.attrs["ome"] = ome
+    group = zarr.open_group(str(path), mode="r")
+    viewer = Viewer(group, position={"c": 2})
+    assert viewer.sliders[0]["name"] == "c" and viewer.sliders[0]["labels"] == []
+    assert viewer.colormap == "gray"
+    info = viewer.multiscale_info
+    c, z = image_layout(info).slider_indices(len(info.scales) - 1, viewer.position)
+    values = np.asarray(info.scales[-1].array[c, z])  # no window: its own percentiles
+    assert viewer.contrast_limits == pytest.approx(list(np.percentile(values, [0.5, 99.5])))
+    viewer.close()
+
+
+def test_contrast_without_omero_follows_the_channel_percentiles(tczyx: Any) -> None:
+    group, _ = tczyx
+    viewer = Viewer(group)
+    info = viewer.multiscale_info
+    coarsest = info.scales[-1].array
+    layout = image_layout(info)
+    before = list(viewer.contrast_limits)
+    viewer.position = {"c": 2}
+    t, c, z = layout.slider_indices(len(info.scales) - 1, viewer.position)
+    assert c == 2
+    expected = list(np.percentile(np.asarray(coarsest[t, c, z]), [0.5, 99.5]))
+    assert viewer.contrast_limits == pytest.approx(expected) and viewer.contrast_limits != before
+    assert viewer.colormap == "gray"  # no omero colours
+    viewer.close()
+
+
+@pytest.mark.parametrize(
+    ("axes", "shape"), [("cyx", (1, 40, 50)), ("yx", (40, 50)), ("zyx", (3, 40, 50))]
+)
+def test_a_single_channel_image_defaults_to_gray(axes: str, shape: tuple[int, ...]) -> None:
+    data = np.random.default_rng(4).integers(0, 255, shape, dtype=np.uint8)
+    red = {"label": "only", "color": "FF0000", "window": {"start": 2, "end": 9}}
+    _, group, _ = make_image(data, axes=axes, channels=[red])
+    attrs: dict[str, Any] = group.attrs.asdict()
+    assert attrs["ome"]["omero"]["channels"][0]["color"] == "FF0000"  # a colour, unused
+    viewer = Viewer(group)
+    assert viewer.colormap == "gray"
+    assert viewer.contrast_limits == window_of(red)  # its window still counts
+    labels = {s["name"]: s["labels"] for s in viewer.sliders}
+    assert labels == {"cyx": {"c": ["only"]}, "yx": {}, "zyx": {"z": []}}[axes]
     viewer.close()
