@@ -179,6 +179,8 @@ export class Renderer {
   createTexture(bitmap: ImageBitmap): WebGLTexture {
     const gl = this.gl;
     const tex = this.newTexture();
+    // WebGL ignores these for ImageBitmap sources: exactness comes from the
+    // createImageBitmap options in layer.ts. Kept for any other source type.
     gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
     gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
     gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);

@@ -8,7 +8,7 @@ Voronoi cells of jittered points on a 48-pixel grid (Worley noise: for
 every pixel, the nearest and second-nearest point among the 3 x 3
 neighbouring grid cells). In z each cell spans its own basal..apical range.
 
-- channel 0, "nuclei": an ellipsoid in each cell, a third of the way up;
+- channel 0, "nuclei": an ellipsoid in each cell, a little below the middle of the cell;
 - channel 1, "membrane": bright where the two nearest points are about
   equally near (cell borders), plus the apical surface;
 - channel 2, "actin": cytoplasm, brightest in a belt under the apical surface.
@@ -143,7 +143,7 @@ class CellSheet:
             "label": (sy + 1) * self._grid_x + (sx + 1) + 1,
             "z_base": z_base,
             "z_top": z_base + height,
-            "z_nucleus": z_base + 0.35 * height,
+            "z_nucleus": z_base + 0.45 * height,
             "r_nucleus": _GRID * (0.22 + 0.04 * hash_uniform(key + 3, sy, sx)),
             "rz_nucleus": 0.16 * height,
             "level": 0.5 + 0.5 * hash_uniform(key + 4, sy, sx),

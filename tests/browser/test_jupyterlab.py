@@ -55,22 +55,51 @@ def _expected_level(info: MultiscaleInfo, scale_css: float, dpr: float) -> int:
     return best
 
 
-def _check_pixel(page: Any, info: MultiscaleInfo, d: dict[str, str]) -> None:
-    """The canvas pixel a little off centre shows the data under it, through the gray contrast."""
+def _world(cam: dict[str, Any], css: tuple[float, float]) -> list[float]:
+    """World coordinates of the centre of CSS pixel ``css`` (y, x)."""
+    return [cam["center"][k] + (css[k] + 0.5 - cam["size"][k] / 2) * cam["scale"] for k in (0, 1)]
+
+
+def _bright_spot(info: MultiscaleInfo, cam: dict[str, Any]) -> tuple[float, float]:
+    """A CSS position over bright tissue, near the middle of the view.
+
+    Found from the coarsest level, so the pixel checks compare real structure,
+    not the black background around the section.
+    """
+    s = info.scales[-1]
+    values = np.asarray(s.array[:])
+    h, w = cam["size"]
+    best, best_d = None, np.inf
+    threshold = np.percentile(values[values > 0], 75)
+    for iy, ix in np.argwhere(values >= threshold):
+        wy, wx = (s.spatial_offset[0] + iy * s.spatial_scale[0], s.spatial_offset[1] + ix * s.spatial_scale[1])
+        cy = (wy - cam["center"][0]) / cam["scale"] + h / 2
+        cx = (wx - cam["center"][1]) / cam["scale"] + w / 2
+        if not (80 < cy < h - 80 and 80 < cx < w - 230):
+            continue  # keep clear of the edges and of where a drag will move it
+        d = (cy - h / 2) ** 2 + (cx - w / 2) ** 2
+        if d < best_d:
+            best, best_d = (float(cy), float(cx)), d
+    assert best is not None, "no tissue in view"
+    return best
+
+
+def _check_pixel(page: Any, info: MultiscaleInfo, d: dict[str, str], css: tuple[float, float]) -> None:
+    """The canvas pixel at ``css`` shows the data under it through the gray contrast."""
     cam, display = json.loads(d["camera"]), json.loads(d["display"])
     assert display["colormap"] == "gray" and display["gamma"] == 1
-    css = (cam["size"][0] / 2 + 5.0, cam["size"][1] / 2 - 9.0)
     url = page.evaluate(f"() => document.querySelector('{VIEWER} canvas').toDataURL('image/png')")
     img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
     dpr = page.evaluate("() => window.devicePixelRatio")
     r, g, b = (int(v) for v in img[int(css[0] * dpr), int(css[1] * dpr)])
     level = info.scales[int(d["level"])]
-    world = [cam["center"][k] + (css[k] + 0.5 - cam["size"][k] / 2) * cam["scale"] for k in (0, 1)]
+    world = _world(cam, css)
     iy, ix = (round((world[k] - level.spatial_offset[k]) / level.spatial_scale[k]) for k in (0, 1))
     values = np.asarray(level.array[max(0, iy - 1) : iy + 2, max(0, ix - 1) : ix + 2], dtype=float)
     t = np.clip((values - display["lo"]) / (display["hi"] - display["lo"]), 0, 1)
     assert r == g == b
     assert np.floor(t.min() * 255) - 1 <= r <= np.ceil(t.max() * 255) + 1, (r, values)
+    assert r > 10, f"the probe at {css} is on background ({values}): the check would prove little"
 
 
 def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
@@ -96,25 +125,29 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         cam = json.loads(d["camera"])
         assert int(d["level"]) == _expected_level(info, cam["scale"], dpr)
         assert int(d["level"]) > 0  # fitted: a coarse level, not the 16k one
-        _check_pixel(page, info, d)
+        spot = _bright_spot(info, cam)
+        _check_pixel(page, info, d, spot)
         canvas = page.locator(f"{VIEWER} canvas").first
         canvas.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "lab-1-fit.png"))
 
         # Drag: the camera follows the pointer, tiles of the new area arrive.
         box = canvas.bounding_box()
-        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(cx, cy)
+        sx, sy = box["x"] + spot[1], box["y"] + spot[0]
+        page.mouse.move(sx, sy)
         page.mouse.down()
-        page.mouse.move(cx + 150, cy + 40, steps=8)
+        page.mouse.move(sx + 150, sy + 40, steps=8)
         page.mouse.up()
         d = _settled(page)
         moved = json.loads(d["camera"])
         assert moved["center"][1] == pytest.approx(cam["center"][1] - 150 * cam["scale"], rel=1e-3)
-        _check_pixel(page, info, d)
+        assert moved["center"][0] == pytest.approx(cam["center"][0] - 40 * cam["scale"], rel=1e-3)
+        spot = (spot[0] + 40, spot[1] + 150)  # the tissue moved with the pointer
+        _check_pixel(page, info, d, spot)
 
-        # Zoom in with the wheel: a finer level, its tiles, the right pixels.
-        page.mouse.move(cx, cy)
+        # Zoom in with the wheel about the tissue: a finer level, its tiles, the right pixels.
+        sx, sy = box["x"] + spot[1], box["y"] + spot[0]
+        page.mouse.move(sx, sy)
         before = int(d["level"])
         for _ in range(5):
             page.mouse.wheel(0, -240)
@@ -127,7 +160,7 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         zoomed = json.loads(d["camera"])
         assert zoomed["scale"] < moved["scale"]
         assert int(d["level"]) == _expected_level(info, zoomed["scale"], dpr) < before
-        _check_pixel(page, info, d)
+        _check_pixel(page, info, d, spot)
         page.screenshot(path=str(shots / "lab-2-zoomed.png"))
 
         # The slice-browsing viewer further down shows tiles too.
