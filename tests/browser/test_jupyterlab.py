@@ -72,7 +72,10 @@ def _bright_spot(info: MultiscaleInfo, cam: dict[str, Any]) -> tuple[float, floa
     best, best_d = None, np.inf
     threshold = np.percentile(values[values > 0], 75)
     for iy, ix in np.argwhere(values >= threshold):
-        wy, wx = (s.spatial_offset[0] + iy * s.spatial_scale[0], s.spatial_offset[1] + ix * s.spatial_scale[1])
+        wy, wx = (
+            s.spatial_offset[0] + iy * s.spatial_scale[0],
+            s.spatial_offset[1] + ix * s.spatial_scale[1],
+        )
         cy = (wy - cam["center"][0]) / cam["scale"] + h / 2
         cx = (wx - cam["center"][1]) / cam["scale"] + w / 2
         if not (80 < cy < h - 80 and 80 < cx < w - 230):
@@ -84,7 +87,9 @@ def _bright_spot(info: MultiscaleInfo, cam: dict[str, Any]) -> tuple[float, floa
     return best
 
 
-def _check_pixel(page: Any, info: MultiscaleInfo, d: dict[str, str], css: tuple[float, float]) -> None:
+def _check_pixel(
+    page: Any, info: MultiscaleInfo, d: dict[str, str], css: tuple[float, float]
+) -> None:
     """The canvas pixel at ``css`` shows the data under it through the gray contrast."""
     cam, display = json.loads(d["camera"]), json.loads(d["display"])
     assert display["colormap"] == "gray" and display["gamma"] == 1
