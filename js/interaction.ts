@@ -8,7 +8,7 @@
  * - Double-click zooms in 2x about the point (Shift: out).
  * - Keys (the canvas is focusable): `0` fit, arrows pan (Shift: more),
  *   `+`/`=` and `-` zoom about the centre, `[`/`]` or PageDown/PageUp step
- *   the first slider.
+ *   a slider (the one last moved by hand, else z; see `stepTarget`).
  *
  * Positions are [y, x] CSS pixels relative to the canvas.
  * {@link attachInteraction} returns a function that removes every listener.

@@ -8,6 +8,7 @@ import {
   parsePosition,
   parseSliders,
   planeKey,
+  stepTarget,
   readyMessage,
   viewportMessage,
 } from "./protocol";
@@ -144,6 +145,16 @@ const SLIDERS: SliderInfo[] = [
   { name: "c", type: "channel", unit: "", size: 3, scale: 1, offset: 0, labels: ["a", "b", "c"] },
   { name: "z", type: "space", unit: "micrometer", size: 64, scale: 0.5, offset: 0, labels: [] },
 ];
+
+describe("stepTarget", () => {
+  it("steps the slider last moved by hand, else z, else the first", () => {
+    expect(stepTarget(SLIDERS, "c")).toBe(1);
+    expect(stepTarget(SLIDERS, null)).toBe(2); // z: the first spatial slider
+    expect(stepTarget(SLIDERS, "gone")).toBe(2);
+    expect(stepTarget(SLIDERS.slice(0, 2), null)).toBe(0);
+    expect(stepTarget([], "z")).toBe(-1);
+  });
+});
 
 describe("planeKey", () => {
   it("joins name=index in slider order", () => {

@@ -377,6 +377,18 @@ export function sliderIndices(sliders: readonly SliderInfo[], position: Record<s
 }
 
 /**
+ * Which slider the step keys move: the one last moved by hand when it still
+ * exists, else the first spatial one (z: what people scrub), else the first.
+ */
+export function stepTarget(sliders: readonly SliderInfo[], active: string | null): number {
+  if (sliders.length === 0) return -1;
+  const byHand = sliders.findIndex((s) => s.name === active);
+  if (byHand >= 0) return byHand;
+  const space = sliders.findIndex((s) => s.type === "space");
+  return space >= 0 ? space : 0;
+}
+
+/**
  * The plane key: `name=index` of every slider in order, joined with ",".
  *
  * Must match `_protocol.py`: indices are level-0 indices from `position`,

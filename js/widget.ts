@@ -63,6 +63,7 @@ import {
   planeKey,
   readyMessage,
   sliderIndices,
+  stepTarget,
   viewportMessage,
 } from "./protocol";
 import type { Display } from "./renderer";
@@ -120,6 +121,8 @@ class ViewerView {
   private levels: LevelInfo[] = [];
   private sliders: SliderInfo[] = [];
   private position: Record<string, number> = {};
+  /** The slider last moved by hand: the step keys move it. */
+  private activeSlider: string | null = null;
   private camera: Camera | null = null;
   private size: ViewSize = { height: 0, width: 0 };
   private dpr = 1;
@@ -154,7 +157,10 @@ class ViewerView {
       zoomIn: () => this.zoomAtCenter(1.5),
       zoomOut: () => this.zoomAtCenter(1 / 1.5),
     });
-    this.sliderPanel = new SliderPanel((name, index) => this.setSlider(name, index));
+    this.sliderPanel = new SliderPanel((name, index) => {
+      this.activeSlider = name;
+      this.setSlider(name, index);
+    });
     this.stage.append(this.canvas, this.title, this.overlay.el, this.toolbar.el);
     this.root.append(style, this.stage, this.sliderPanel.el);
     host.appendChild(this.root);
@@ -285,11 +291,12 @@ class ViewerView {
   }
 
   private stepSlider(delta: number): void {
-    const first = this.sliders[0];
-    if (first === undefined) return;
-    const index = sliderIndices(this.sliders, this.position)[0]!;
-    const next = Math.min(Math.max(index + delta, 0), first.size - 1);
-    if (next !== index) this.setSlider(first.name, next);
+    const i = stepTarget(this.sliders, this.activeSlider);
+    const target = this.sliders[i];
+    if (target === undefined) return;
+    const index = sliderIndices(this.sliders, this.position)[i]!;
+    const next = Math.min(Math.max(index + delta, 0), target.size - 1);
+    if (next !== index) this.setSlider(target.name, next);
   }
 
   private applyHeight(): void {
