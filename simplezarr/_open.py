@@ -11,7 +11,8 @@ local directory                           ``LocalStore(read_only=True)``
 local ``.zip`` file                       ``ZipStore(mode="r")``
 ``file://`` URL                           as a local path
 ``http(s)://``, ``s3://``, other fsspec   ``FsspecStore.from_url(read_only=True)``
-numpy array                               a copy in an in-memory zarr v3 array
+numpy array                               a copy in memory: a zarr v3 array, or an
+                                          OME-Zarr pyramid when a plane is large
 ========================================  =====================================
 
 Zarr format 2 or 3 is detected by zarr. Consolidated metadata (v2
@@ -28,6 +29,11 @@ backend for a URL scheme is missing.
 A numpy array is chunked 512 pixels along its last two spatial axes (as
 guessed by :mod:`simplezarr.utils.multiscale`), whole along axes after them
 (interleaved RGB), and 1 along the others, so that a 2D view reads one plane.
+When its y or x side is larger than 2048 pixels it becomes an in-memory
+OME-Zarr pyramid instead (y and x halved per level, mean downsampling for
+intensities, nearest for bool), so a viewer zoomed out on a big array reads
+a few coarse chunks rather than every full-resolution one. The copy costs
+about 1.33x the array's memory once.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from simplezarr.utils._ngff import guess_axes
 __all__ = ["open"]
 
 _PLANE_CHUNK = 512
+_PYRAMID_ABOVE = 2048  # a y or x side above this makes an in-memory pyramid
 _FN = "simplezarr.open()"
 
 
@@ -197,13 +204,21 @@ def plane_chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(max(1, c) for c in chunks)
 
 
-def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array:
+def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array | zarr.Group:
     if data.ndim == 0:
         raise ValueError(f"{_FN}: a numpy array needs at least one dimension, got shape ()")
     if data.dtype.kind not in "biuf":
         raise ValueError(
             f"{_FN}: numpy dtype {data.dtype} is not supported (use bool, int, uint or float)"
         )
+    axes = guess_axes(tuple(data.shape))
+    names = [name for name, _ in axes]
+    if (
+        data.ndim <= 5
+        and {"y", "x"} <= set(names)
+        and max(data.shape[names.index("y")], data.shape[names.index("x")]) > _PYRAMID_ABOVE
+    ):
+        return _pyramid_from_numpy(data, axes)
     store = zarr.storage.MemoryStore()
     array = zarr.create_array(
         store,
@@ -216,3 +231,21 @@ def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array:
     )
     array[...] = data
     return zarr.open_array(store=store.with_read_only(True), mode="r")
+
+
+def _pyramid_from_numpy(
+    data: np.ndarray[Any, Any], axes: tuple[tuple[str, str | None], ...]
+) -> zarr.Group:
+    from simplezarr.utils._pyramid import write_multiscale
+
+    store = zarr.storage.MemoryStore()
+    write_multiscale(
+        data,
+        store,
+        axes=[{"name": name, "type": kind} for name, kind in axes],
+        downscale={"y": 2, "x": 2},
+        chunks={name: (_PLANE_CHUNK if name in ("y", "x") else 1) for name, _ in axes},
+        method="nearest" if data.dtype.kind == "b" else "mean",
+        name="array",
+    )
+    return zarr.open_group(store=store.with_read_only(True), mode="r")

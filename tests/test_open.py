@@ -122,6 +122,42 @@ def test_numpy_is_wrapped_in_memory(shape: tuple[int, ...]) -> None:
         array[(0,) * len(shape)] = 1
 
 
+@pytest.mark.parametrize(
+    ("shape", "axes"),
+    [
+        ((2100, 3000), ("y", "x")),
+        ((2, 2500, 600), ("c", "y", "x")),
+        ((2200, 900, 3), ("y", "x", "c")),
+    ],
+)
+def test_a_large_numpy_array_becomes_an_in_memory_pyramid(
+    shape: tuple[int, ...], axes: tuple[str, ...]
+) -> None:
+    data = np.random.default_rng(2).integers(0, 60000, shape, dtype="uint16")
+    group = sz_open(data)
+    assert isinstance(group, zarr.Group) and group.read_only
+    (info,) = MultiscaleInfo.from_zarr_node(group)
+    assert info.axes_names == axes
+    assert len(info.scales) >= 3
+    first = info.scales[0]
+    np.testing.assert_array_equal(first.array[...], data)
+    y, x = axes.index("y"), axes.index("x")
+    for s in info.scales[1:]:
+        # y and x halve per level (rounding up); other axes are kept.
+        prev = info.scales[s.level - 1]
+        for i, n in enumerate(s.shape):
+            assert n == (-(-prev.shape[i] // 2) if i in (y, x) else prev.shape[i])
+        assert s.spatial_scale == tuple(2.0**s.level for _ in s.spatial_scale)
+    top = info.scales[-1]
+    assert max(top.shape[y], top.shape[x]) <= 512
+    # Level 1 is the 2x2 mean of level 0 (an even block far from the edges).
+    block = np.moveaxis(data, (y, x), (0, 1))[:4, :4].astype(float)
+    level1 = np.moveaxis(np.asarray(info.scales[1].array[...]), (y, x), (0, 1))[:2, :2]
+    expected = block.reshape(2, 2, 2, 2, *block.shape[2:]).mean(axis=(1, 3))
+    np.testing.assert_allclose(level1, expected, atol=1)
+    assert sz_open(data[:2048, :2048]).__class__ is zarr.Array  # at the limit: one level
+
+
 def test_numpy_bad_inputs() -> None:
     with pytest.raises(ValueError, match=r"at least one dimension"):
         sz_open(np.asarray(3.0))
