@@ -36,6 +36,10 @@ PathLike = str | os.PathLike[str]
 Version = Literal["0.4", "0.5"]
 
 
+# Version of the cells_3d content (2: nuclei moved to just below mid-cell).
+_CELLS_GENERATOR = 2
+
+
 class ProceduralArray:
     """A read-only array whose blocks are computed when sliced.
 
@@ -213,7 +217,14 @@ def cells_3d(
     pathlib.Path
     """
     shape = (int(shape[0]), int(shape[1]), int(shape[2]))
-    params = {"kind": "cells_3d", "seed": seed, "shape": list(shape), "version": version}
+    # "generator" changes when the content does, so caches of older content are not reused.
+    params = {
+        "kind": "cells_3d",
+        "generator": _CELLS_GENERATOR,
+        "seed": seed,
+        "shape": list(shape),
+        "version": version,
+    }
     sheet = CellSheet(shape, seed)
 
     def channels(region: tuple[slice, ...]) -> np.ndarray:
@@ -251,7 +262,8 @@ def cells_3d(
             )
         stamp(tmp, params)
 
-    name = f"cells_3d-{'x'.join(map(str, shape))}-seed{seed}-v{version}.ome.zarr"
+    dims = "x".join(map(str, shape))
+    name = f"cells_3d-{dims}-seed{seed}-g{_CELLS_GENERATOR}-v{version}.ome.zarr"
     return ensure_image("cells_3d()", name, params, path, write, overwrite=overwrite)
 
 
