@@ -1,6 +1,7 @@
 /**
- * DOM controls around the canvas: the toolbar (fit, zoom in / out) and one
- * labelled range input per entry of the `sliders` trait.
+ * DOM controls around the canvas: the toolbar (zoom out / in, fit, and the
+ * "Tiles" toggle of the tile outlines) and one labelled range input per
+ * entry of the `sliders` trait.
  *
  * The sliders show the level-0 index on their axis, e.g.
  * "z 12 / 63 · 6.0 µm"; moving one calls `onChange(name, index)`, and the
@@ -25,13 +26,22 @@ export interface ToolbarActions {
   fit(): void;
   zoomIn(): void;
   zoomOut(): void;
+  /** The "Tiles" toggle was clicked. */
+  toggleTiles(): void;
 }
 
-/** A small floating toolbar; returns its element and a disposer. */
-export function createToolbar(actions: ToolbarActions): { el: HTMLElement; dispose: () => void } {
+export interface Toolbar {
+  el: HTMLElement;
+  /** Show the "Tiles" toggle pressed or not (`aria-pressed`). */
+  setTiles(on: boolean): void;
+  dispose(): void;
+}
+
+/** A small floating toolbar. */
+export function createToolbar(actions: ToolbarActions): Toolbar {
   const el = element("div", "sz-toolbar", { role: "toolbar", "aria-label": "View" });
   const buttons: [HTMLButtonElement, (e: Event) => void][] = [];
-  const add = (text: string, title: string, action: () => void, cls = ""): void => {
+  const add = (text: string, title: string, action: () => void, cls = ""): HTMLButtonElement => {
     const b = element("button", `sz-button ${cls}`.trim(), { type: "button", title, "aria-label": title });
     b.textContent = text;
     const onClick = (e: Event): void => {
@@ -41,12 +51,16 @@ export function createToolbar(actions: ToolbarActions): { el: HTMLElement; dispo
     b.addEventListener("click", onClick);
     buttons.push([b, onClick]);
     el.appendChild(b);
+    return b;
   };
   add("−", "Zoom out (-)", () => actions.zoomOut());
   add("+", "Zoom in (+)", () => actions.zoomIn());
   add("Fit", "Fit the image (0)", () => actions.fit(), "sz-fit");
+  const tiles = add("Tiles", "Show tile outlines (t)", () => actions.toggleTiles(), "sz-tiles");
+  tiles.setAttribute("aria-pressed", "false");
   return {
     el,
+    setTiles: (on) => tiles.setAttribute("aria-pressed", on ? "true" : "false"),
     dispose: () => {
       for (const [b, fn] of buttons) b.removeEventListener("click", fn);
       el.remove();

@@ -8,7 +8,8 @@
  * - Double-click zooms in 2x about the point (Shift: out).
  * - Keys (the canvas is focusable): `0` fit, arrows pan (Shift: more),
  *   `+`/`=` and `-` zoom about the centre, `[`/`]` or PageDown/PageUp step
- *   a slider (the one last moved by hand, else z; see `stepTarget`).
+ *   a slider (the one last moved by hand, else z; see `stepTarget`), `t`
+ *   shows / hides the tile outlines.
  *
  * Positions are [y, x] CSS pixels relative to the canvas.
  * {@link attachInteraction} returns a function that removes every listener.
@@ -24,6 +25,8 @@ export interface InteractionHandlers {
   fit(): void;
   /** Step the first slider by delta. */
   step(delta: number): void;
+  /** Show / hide the tile outlines. */
+  toggleTiles(): void;
   /** Cursor moved to `at` (or left the canvas: null). */
   hover(at: Vec2 | null): void;
 }
@@ -147,6 +150,10 @@ export function attachInteraction(canvas: HTMLCanvasElement, h: InteractionHandl
       case "[":
       case "PageDown":
         h.step(-1);
+        break;
+      case "t":
+      case "T":
+        h.toggleTiles();
         break;
       default:
         return;

@@ -11,11 +11,15 @@
  *
  * Decoding: `createImageBitmap(blob, {colorSpaceConversion: "none",
  * premultiplyAlpha: "none"})`, uploaded unchanged (see renderer.ts).
+ *
+ * Tile outlines (`show_tiles`): when asked, the drawn tiles' outlines are
+ * planned ({@link planOutlines}) in draw order and drawn over the tiles.
  */
 
 import { type Camera, type ViewSize, levelExtent, visibleRect, worldToScreen } from "./camera";
 import { colormapLUT } from "./colormaps";
 import { chooseLevel, planDraw } from "./lod";
+import { planOutlines } from "./outlines";
 import type { LevelInfo, Rect, TileMessage } from "./protocol";
 import { type Display, type DrawItem, Renderer } from "./renderer";
 import { TileCache } from "./tiles";
@@ -28,6 +32,8 @@ export interface FrameStats {
   drawn: number;
   /** Whether tiles of the current plane at the target level cover the view. */
   complete: boolean;
+  /** Levels of the tiles drawn, ascending. */
+  levels: number[];
 }
 
 async function decodePng(png: Uint8Array): Promise<ImageBitmap> {
@@ -152,8 +158,9 @@ export class TileLayer {
   }
 
   /**
-   * Draw one frame: `size` in CSS px, drawing buffer `size * dpr`.
-   * Without camera or levels, only clears.
+   * Draw one frame: `size` in CSS px, drawing buffer `size * dpr`; with
+   * `outlines`, each drawn tile's outline too. Without camera or levels,
+   * only clears.
    */
   draw(
     cam: Camera | null,
@@ -161,14 +168,15 @@ export class TileLayer {
     dpr: number,
     levels: readonly LevelInfo[],
     display: Display,
+    outlines = false,
   ): FrameStats {
     const r = this.renderer;
-    if (this.lost || this.disposed) return { level: -1, drawn: 0, complete: false };
+    if (this.lost || this.disposed) return { level: -1, drawn: 0, complete: false, levels: [] };
     r.setSize(size.width * dpr, size.height * dpr);
     const l0 = levels[0];
     if (cam === null || l0 === undefined || size.width <= 0 || size.height <= 0) {
       r.draw([], display, null);
-      return { level: -1, drawn: 0, complete: false };
+      return { level: -1, drawn: 0, complete: false, levels: [] };
     }
     const level = chooseLevel(levels, cam.scale, dpr);
     const plan = planDraw(
@@ -181,9 +189,11 @@ export class TileLayer {
     );
     if (plan.covered) this.fallbackPlane = null;
     const items: DrawItem[] = [];
+    const drawnLevels = new Set<number>();
     let planeDrawn = 0;
     for (const t of plan.tiles) {
       if (t.texture === null) continue;
+      drawnLevels.add(t.level);
       if (t.plane === this.plane) planeDrawn++;
       this.cache.touch(t.key);
       items.push({
@@ -195,9 +205,24 @@ export class TileLayer {
         valueScale: t.valueScale,
       });
     }
-    r.draw(items, display, toClip(cam, size, levelExtent(l0)));
+    let outlinePlan = null;
+    if (outlines) {
+      const [w, h] = [this.renderer.canvas.width, this.renderer.canvas.height];
+      const toDevice = (p: [number, number]): [number, number] => {
+        const [sy, sx] = worldToScreen(cam, size, p);
+        return [(sy * h) / size.height, (sx * w) / size.width];
+      };
+      outlinePlan = planOutlines(
+        plan.tiles.filter((t) => t.texture !== null),
+        toDevice,
+        w,
+        h,
+      );
+    }
+    r.draw(items, display, toClip(cam, size, levelExtent(l0)), outlinePlan);
     this.planeDrawn = planeDrawn;
-    return { level, drawn: items.length, complete: plan.complete };
+    const drawn = [...drawnLevels].sort((a, b) => a - b);
+    return { level, drawn: items.length, complete: plan.complete, levels: drawn };
   }
 
   /** Free every texture and GL resource. */

@@ -1,10 +1,18 @@
 /**
  * The small information overlay in the canvas corner: level in use and zoom,
  * cursor position in world units (and the level-0 pixel under it), and how
- * many tiles are still loading (from the kernel's `status` messages).
+ * many tiles are still loading (from the kernel's `status` messages), and,
+ * while tile outlines are shown, a legend: a swatch of each drawn level's
+ * outline colour with "level N".
  *
  * Text is only written when it changes, so updating every frame is cheap.
  */
+
+/** One legend entry: a level and its outline colour (CSS). */
+export interface LegendEntry {
+  level: number;
+  color: string;
+}
 
 export interface OverlayState {
   /** Level in use and number of levels. */
@@ -18,11 +26,15 @@ export interface OverlayState {
   pixel: string;
   /** e.g. "3 tiles loading", or "". */
   pending: string;
+  /** Outline legend, or [] when outlines are hidden. */
+  legend: readonly LegendEntry[];
 }
 
 export class Overlay {
   readonly el: HTMLElement;
   private readonly lines: HTMLElement[];
+  private readonly legend: HTMLElement;
+  private legendKey = "";
 
   constructor() {
     this.el = document.createElement("div");
@@ -35,6 +47,10 @@ export class Overlay {
       return line;
     });
     this.lines[2]!.classList.add("sz-overlay-pending");
+    this.legend = document.createElement("div");
+    this.legend.className = "sz-overlay-line sz-legend";
+    this.legend.hidden = true;
+    this.el.appendChild(this.legend);
   }
 
   update(s: OverlayState): void {
@@ -43,6 +59,26 @@ export class Overlay {
     this.set(0, levelText);
     this.set(1, cursorText);
     this.set(2, s.pending);
+    this.setLegend(s.legend);
+  }
+
+  private setLegend(legend: readonly LegendEntry[]): void {
+    const key = JSON.stringify(legend);
+    if (key === this.legendKey) return;
+    this.legendKey = key;
+    this.legend.replaceChildren(
+      ...legend.map((e) => {
+        const item = document.createElement("span");
+        item.className = "sz-legend-item";
+        item.dataset.level = String(e.level);
+        const swatch = document.createElement("span");
+        swatch.className = "sz-legend-swatch";
+        swatch.style.borderColor = e.color;
+        item.append(swatch, `level ${e.level}`);
+        return item;
+      }),
+    );
+    this.legend.hidden = legend.length === 0;
   }
 
   private set(i: number, text: string): void {

@@ -16,8 +16,14 @@
  * Quad corners are computed on the CPU in clip space (double precision) and
  * passed as a uniform: world coordinates can be large compared with a pixel
  * at high zoom, which float32 in a shader would not resolve.
+ *
+ * Tile outlines (`show_tiles`, planned in outlines.ts) are a second tiny
+ * program drawn after the tiles: thin quads on whole device pixels, given in
+ * device pixels (small integers, exact in float32) in one vertex buffer,
+ * one draw call per run of one level's colour.
  */
 
+import type { OutlinePlan } from "./outlines";
 import type { Encoding } from "./protocol";
 
 /** One tile quad to draw. */
@@ -75,6 +81,21 @@ void main() {
   color = texelFetch(u_lut, ivec2(int(floor(t * 255.0 + 0.5)), 0), 0);
 }`;
 
+const OUTLINE_VERTEX = `#version 300 es
+in vec2 a_device;
+uniform vec2 u_canvas;
+void main() {
+  gl_Position = vec4(2.0 * a_device.x / u_canvas.x - 1.0, 1.0 - 2.0 * a_device.y / u_canvas.y, 0.0, 1.0);
+}`;
+
+const OUTLINE_FRAGMENT = `#version 300 es
+precision highp float;
+uniform vec4 u_color;
+out vec4 color;
+void main() {
+  color = u_color;
+}`;
+
 /** Background outside the image and inside it where no tile is loaded yet. */
 const BACKGROUND: [number, number, number] = [0.11, 0.11, 0.12];
 const IMAGE_BACKGROUND: [number, number, number, number] = [0.16, 0.16, 0.18, 1];
@@ -92,6 +113,35 @@ function compile(gl: WebGL2RenderingContext, type: number, source: string): WebG
   return shader;
 }
 
+function link(gl: WebGL2RenderingContext, vertex: string, fragment: string): WebGLProgram {
+  const vs = compile(gl, gl.VERTEX_SHADER, vertex);
+  const fs = compile(gl, gl.FRAGMENT_SHADER, fragment);
+  const program = gl.createProgram();
+  gl.attachShader(program, vs);
+  gl.attachShader(program, fs);
+  gl.linkProgram(program);
+  gl.deleteShader(vs);
+  gl.deleteShader(fs);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS) && !gl.isContextLost()) {
+    throw new Error(`Renderer: program link failed: ${gl.getProgramInfoLog(program) ?? "?"}`);
+  }
+  return program;
+}
+
+/** Two triangles per [x0, y0, x1, y1] quad: 12 floats each. */
+function triangles(quads: Float32Array): Float32Array {
+  const n = quads.length / 4;
+  const v = new Float32Array(n * 12);
+  for (let i = 0; i < n; i++) {
+    const x0 = quads[4 * i]!;
+    const y0 = quads[4 * i + 1]!;
+    const x1 = quads[4 * i + 2]!;
+    const y1 = quads[4 * i + 3]!;
+    v.set([x0, y0, x1, y0, x0, y1, x0, y1, x1, y0, x1, y1], 12 * i);
+  }
+  return v;
+}
+
 export class Renderer {
   readonly gl: WebGL2RenderingContext;
   private program: WebGLProgram | null = null;
@@ -100,6 +150,13 @@ export class Renderer {
   private lut: WebGLTexture | null = null;
   private uniforms = new Map<string, WebGLUniformLocation | null>();
   private readonly textures = new Set<WebGLTexture>();
+  private outline: {
+    program: WebGLProgram;
+    vao: WebGLVertexArrayObject;
+    buffer: WebGLBuffer;
+    canvas: WebGLUniformLocation | null;
+    color: WebGLUniformLocation | null;
+  } | null = null;
 
   /** Throws when WebGL2 is not available. */
   constructor(readonly canvas: HTMLCanvasElement) {
@@ -122,17 +179,7 @@ export class Renderer {
     const gl = this.gl;
     this.textures.clear();
     this.uniforms.clear();
-    const vs = compile(gl, gl.VERTEX_SHADER, VERTEX);
-    const fs = compile(gl, gl.FRAGMENT_SHADER, FRAGMENT);
-    const program = gl.createProgram();
-    gl.attachShader(program, vs);
-    gl.attachShader(program, fs);
-    gl.linkProgram(program);
-    gl.deleteShader(vs);
-    gl.deleteShader(fs);
-    if (!gl.getProgramParameter(program, gl.LINK_STATUS) && !gl.isContextLost()) {
-      throw new Error(`Renderer: program link failed: ${gl.getProgramInfoLog(program) ?? "?"}`);
-    }
+    const program = link(gl, VERTEX, FRAGMENT);
     this.program = program;
     this.vao = gl.createVertexArray();
     gl.bindVertexArray(this.vao);
@@ -143,8 +190,27 @@ export class Renderer {
     gl.enableVertexAttribArray(loc);
     gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
     gl.bindVertexArray(null);
+    this.initOutlines();
     this.lut = this.newTexture();
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 256, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(1024));
+  }
+
+  private initOutlines(): void {
+    const gl = this.gl;
+    const program = link(gl, OUTLINE_VERTEX, OUTLINE_FRAGMENT);
+    this.outline = {
+      program,
+      vao: gl.createVertexArray(),
+      buffer: gl.createBuffer(),
+      canvas: gl.getUniformLocation(program, "u_canvas"),
+      color: gl.getUniformLocation(program, "u_color"),
+    };
+    gl.bindVertexArray(this.outline.vao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.outline.buffer);
+    const loc = gl.getAttribLocation(program, "a_device");
+    gl.enableVertexAttribArray(loc);
+    gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
+    gl.bindVertexArray(null);
   }
 
   private u(name: string): WebGLUniformLocation | null {
@@ -204,9 +270,14 @@ export class Renderer {
 
   /**
    * Clear, draw the image's extent (`extent`, clip space, or null) in a
-   * slightly lighter grey, then the tiles in order.
+   * slightly lighter grey, then the tiles in order, then `outlines` (or null).
    */
-  draw(items: readonly DrawItem[], display: Display, extent: [number, number, number, number] | null): void {
+  draw(
+    items: readonly DrawItem[],
+    display: Display,
+    extent: [number, number, number, number] | null,
+    outlines: OutlinePlan | null = null,
+  ): void {
     const gl = this.gl;
     if (gl.isContextLost() || this.program === null) return;
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
@@ -240,6 +311,23 @@ export class Renderer {
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     }
     gl.bindVertexArray(null);
+    if (outlines !== null) this.drawOutlines(outlines);
+  }
+
+  private drawOutlines(plan: OutlinePlan): void {
+    const gl = this.gl;
+    const o = this.outline;
+    if (o === null || plan.runs.length === 0) return;
+    gl.useProgram(o.program);
+    gl.bindVertexArray(o.vao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, o.buffer);
+    gl.bufferData(gl.ARRAY_BUFFER, triangles(plan.quads), gl.STREAM_DRAW);
+    gl.uniform2f(o.canvas, this.canvas.width, this.canvas.height);
+    for (const run of plan.runs) {
+      gl.uniform4f(o.color, run.color[0] / 255, run.color[1] / 255, run.color[2] / 255, 1);
+      gl.drawArrays(gl.TRIANGLES, run.first * 6, run.count * 6);
+    }
+    gl.bindVertexArray(null);
   }
 
   /** Free every GL resource this renderer created and release the context. */
@@ -252,6 +340,12 @@ export class Renderer {
     if (this.vao !== null) gl.deleteVertexArray(this.vao);
     if (this.program !== null) gl.deleteProgram(this.program);
     this.lut = this.buffer = this.vao = this.program = null;
+    if (this.outline !== null) {
+      gl.deleteBuffer(this.outline.buffer);
+      gl.deleteVertexArray(this.outline.vao);
+      gl.deleteProgram(this.outline.program);
+      this.outline = null;
+    }
     gl.getExtension("WEBGL_lose_context")?.loseContext();
   }
 }

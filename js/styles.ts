@@ -52,6 +52,14 @@ export const CSS = `
 .simplezarr-viewer .sz-overlay:not(:has(.sz-overlay-line:not([hidden]))) { display: none; }
 .simplezarr-viewer .sz-overlay-line[hidden] { display: none; }
 .simplezarr-viewer .sz-overlay-pending { color: #ffd479; }
+.simplezarr-viewer .sz-legend { display: flex; flex-wrap: wrap; gap: 2px 10px; }
+.simplezarr-viewer .sz-legend-item { display: inline-flex; align-items: center; gap: 5px; }
+.simplezarr-viewer .sz-legend-swatch {
+  width: 10px;
+  height: 10px;
+  border: 2px solid;
+  border-radius: 1px;
+}
 .simplezarr-viewer .sz-title {
   position: absolute;
   left: 8px;
@@ -89,6 +97,7 @@ export const CSS = `
   cursor: pointer;
 }
 .simplezarr-viewer .sz-button:hover { background: rgba(60, 60, 66, 0.9); }
+.simplezarr-viewer .sz-button[aria-pressed="true"] { background: var(--sz-accent); color: #fff; }
 .simplezarr-viewer .sz-button:focus-visible { outline: 2px solid var(--sz-accent); outline-offset: -2px; }
 .simplezarr-viewer .sz-message {
   position: absolute;

@@ -13,7 +13,8 @@
  * - draws on requestAnimationFrame only when something changed, in the order
  *   {@link planDraw} gives (coarse under fine, previous plane under the
  *   current one until it is covered);
- * - shows sliders, toolbar and the overlay.
+ * - shows sliders, toolbar and the overlay; with the `show_tiles` trait, the
+ *   drawn tiles' outlines and a legend of their levels ({@link ./outlines}).
  *
  * Test hooks (data attributes on the `.simplezarr-viewer` root element):
  * `data-ready` ("1" once ready was sent), `data-view` (view id),
@@ -24,7 +25,8 @@
  * `data-seq` (last viewport seq sent), `data-camera` (JSON: `center` [y, x],
  * `scale` world units per CSS px, `size` [h, w] CSS px, as last drawn),
  * `data-complete` ("1" when tiles of the current plane at the level in use
- * cover the view), `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn). The canvas keeps its drawing buffer
+ * cover the view), `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn),
+ * `data-show-tiles` ("1" when the last frame drew tile outlines). The canvas keeps its drawing buffer
  * (`preserveDrawingBuffer`), so tests can read pixels back.
  */
 
@@ -48,6 +50,7 @@ import { SliderPanel, createToolbar } from "./controls";
 import { formatPending, formatPosition, formatZoom } from "./format";
 import { attachInteraction } from "./interaction";
 import { TileLayer } from "./layer";
+import { cssColor, outlineColor } from "./outlines";
 import { Overlay } from "./overlay";
 import {
   type LevelInfo,
@@ -84,6 +87,7 @@ interface Traits {
   dtype: unknown;
   name: unknown;
   height: unknown;
+  show_tiles: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -136,6 +140,8 @@ class ViewerView {
   private frames = 0;
   private pending = 0;
   private levelInUse = 0;
+  /** Levels drawn in the last frame (the outline legend). */
+  private levelsDrawn: number[] = [];
 
   constructor(
     private readonly model: Model,
@@ -156,6 +162,7 @@ class ViewerView {
       fit: () => this.fit(),
       zoomIn: () => this.zoomAtCenter(1.5),
       zoomOut: () => this.zoomAtCenter(1 / 1.5),
+      toggleTiles: () => this.toggleTiles(),
     });
     this.sliderPanel = new SliderPanel((name, index) => {
       this.activeSlider = name;
@@ -188,6 +195,7 @@ class ViewerView {
       level: "0",
       seq: "0",
       plane: "",
+      showTiles: "0",
     });
 
     this.readLevels();
@@ -210,6 +218,8 @@ class ViewerView {
     this.listen("change:unit", () => this.request());
     this.listen("change:name", () => this.updateTitle());
     this.listen("change:height", () => this.applyHeight());
+    this.listen("change:show_tiles", () => this.applyShowTiles());
+    this.applyShowTiles();
 
     this.cleanups.push(
       attachInteraction(this.canvas, {
@@ -217,6 +227,7 @@ class ViewerView {
         zoom: (factor, anchor) => this.zoomAt(factor, anchor),
         fit: () => this.fit(),
         step: (delta) => this.stepSlider(delta),
+        toggleTiles: () => this.toggleTiles(),
         hover: (at) => {
           this.hover = at;
           this.updateOverlay();
@@ -315,6 +326,21 @@ class ViewerView {
   private applyColormap(): void {
     this.layer?.setColormap(this.colormap());
     this.request();
+  }
+
+  private showTiles(): boolean {
+    return this.model.get("show_tiles") === true;
+  }
+
+  private applyShowTiles(): void {
+    this.toolbar.setTiles(this.showTiles());
+    this.request();
+  }
+
+  /** The toolbar toggle or the `t` key: write the trait (the change redraws). */
+  private toggleTiles(): void {
+    this.model.set("show_tiles", !this.showTiles());
+    this.model.save_changes();
   }
 
   private updateTitle(): void {
@@ -488,7 +514,10 @@ class ViewerView {
   private draw(): void {
     if (this.layer === null) return;
     const display = this.display();
-    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, display);
+    const outlines = this.showTiles();
+    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, display, outlines);
+    this.levelsDrawn = stats.levels;
+    this.root.dataset.showTiles = outlines ? "1" : "0";
     this.root.dataset.display = JSON.stringify({ ...display, colormap: this.colormap() });
     if (stats.level >= 0) {
       this.levelInUse = stats.level;
@@ -534,6 +563,9 @@ class ViewerView {
       cursor,
       pixel,
       pending: formatPending(this.pending),
+      legend: this.showTiles()
+        ? this.levelsDrawn.map((level) => ({ level, color: cssColor(outlineColor(level)) }))
+        : [],
     });
   }
 

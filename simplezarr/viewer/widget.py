@@ -178,6 +178,11 @@ class Viewer(anywidget.AnyWidget):
         Display gamma.
     height : int
         Height of the view in CSS pixels.
+    show_tiles : bool
+        Outline every drawn tile, in one colour per level (level 0 yellow,
+        1 cyan, 2 magenta, 3 lime, ...), with a legend of the levels on
+        screen: shows how the pyramid is tiled and which level is in use.
+        The toolbar's "Tiles" button and the ``t`` key toggle it too.
     position : mapping, optional
         Level-0 index per non-displayed axis (see :attr:`sliders`).
     center : (float, float), optional
@@ -223,6 +228,7 @@ class Viewer(anywidget.AnyWidget):
     dtype = traitlets.Unicode("", read_only=True).tag(sync=True)
     name = traitlets.Unicode("", read_only=True).tag(sync=True)
     height = traitlets.Int(500).tag(sync=True)
+    show_tiles = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -234,6 +240,7 @@ class Viewer(anywidget.AnyWidget):
         colormap: str | None = None,
         gamma: float = 1.0,
         height: int = 500,
+        show_tiles: bool = False,
         position: Mapping[str, int] | None = None,
         center: tuple[float, float] | list[float] | None = None,
         zoom: float = 0.0,
@@ -299,6 +306,7 @@ class Viewer(anywidget.AnyWidget):
         )
         self.gamma = gamma
         self.height = height
+        self.show_tiles = show_tiles
         self.zoom = zoom
         bounds = layout.levels[0].bounds
         self.center = (

@@ -206,6 +206,36 @@ def test_style_traits_are_validated(tczyx: Any) -> None:
     viewer.close()
 
 
+def test_show_tiles_is_a_synced_bool_off_by_default(tczyx: Any) -> None:
+    group, _ = tczyx
+    viewer, rec = viewer_with_recorder(group)
+    assert viewer.show_tiles is False
+    assert viewer.trait_metadata("show_tiles", "sync") is True
+    assert viewer.get_state()["show_tiles"] is False
+    viewer.show_tiles = True
+    assert viewer.get_state()["show_tiles"] is True
+    for bad in ("yes", None, 2, 0.5, [True]):
+        with pytest.raises(traitlets.TraitError, match="show_tiles"):
+            viewer.show_tiles = bad
+    assert viewer.show_tiles is True
+    # From the front end: an update message sets it; a served view gets no new messages.
+    message(viewer, {"type": "ready", "view": "a"})
+    message(viewer, viewport("a", 1, viewer.center, 1.0, [200, 300]))
+    viewer.flush_now()
+    assert rec.tiles()
+    rec.clear()
+    viewer._handle_msg(
+        {"content": {"data": {"method": "update", "state": {"show_tiles": False}}}, "buffers": []}
+    )
+    viewer.flush_now()
+    assert viewer.show_tiles is False
+    assert rec.tiles() == [] and rec.dropped() == []
+    viewer.close()
+    shown = Viewer(group, show_tiles=True)
+    assert shown.show_tiles is True and shown.get_state()["show_tiles"] is True
+    shown.close()
+
+
 @pytest.mark.parametrize(
     ("content", "named"),
     [
