@@ -29,7 +29,6 @@ import asyncio
 import logging
 import math
 import pathlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -44,6 +43,7 @@ from simplezarr._open import open as open_source
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
+from ._defaults import HEX, default_colormap, default_contrast, pick_image, slider_labels
 from ._protocol import (
     CloseMessage,
     ProtocolError,
@@ -51,7 +51,6 @@ from ._protocol import (
     ViewportMessage,
     parse_message,
 )
-from .geometry import ImageLayout
 from .tiles import TileStreamer, image_layout
 
 __all__ = ["COLORMAPS", "Viewer"]
@@ -63,7 +62,6 @@ COLORMAPS = ("gray", "viridis", "magma", "inferno")
 
 _ESM_PATH = pathlib.Path(__file__).resolve().parent.parent / "static" / "widget.js"
 _BUNDLE_FOUND = _ESM_PATH.is_file()
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _MISSING_BUNDLE_JS = (
     "export default { render({ el }) { el.textContent = "
     "'simplezarr: the front-end bundle simplezarr/static/widget.js is missing; "
@@ -71,83 +69,6 @@ _MISSING_BUNDLE_JS = (
 )
 # Default pool cache, in bytes of level-0 chunks.
 _CACHE_BYTES = 256 << 20
-# Plane of the coarsest level sampled for default contrast limits: at most this many pixels a side.
-_CONTRAST_SAMPLE = 2048
-
-
-def _pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:
-    if isinstance(image, str):
-        for info in infos:
-            if info.name == image:
-                return info
-        names = [i.name for i in infos]
-        raise ValueError(f"Viewer(): no image named {image!r} in {source!r}; images: {names!r}")
-    if not -len(infos) <= image < len(infos):
-        raise IndexError(
-            f"Viewer(): image {image!r} is out of range: {source!r} has {len(infos)} image(s)"
-        )
-    return infos[image]
-
-
-def _slider_labels(info: MultiscaleInfo, kind: str | None, size: int) -> list[str]:
-    """Names for the indices of a slider: the ``omero`` channel labels of a channel axis."""
-    if kind != "channel" or not info.channels or len(info.channels) != size:
-        return []
-    return [c.label for c in info.channels]
-
-
-def _default_colormap(info: MultiscaleInfo, position: Mapping[str, int]) -> str:
-    """The ``omero`` colour of the channel shown, for images with several channels; else gray."""
-    first = info.scales[0]
-    c_axis = first.channel_axis
-    if c_axis is None or first.shape[c_axis] < 2 or not info.channels:
-        return "gray"
-    c = position.get(first.axes[c_axis].name, 0)
-    color = info.channels[c].color if 0 <= c < len(info.channels) else None
-    if color is None or not _HEX.match(f"#{color.lstrip('#')}"):
-        return "gray"
-    if color.lstrip("#").lower() == "ffffff":
-        return "gray"
-    return f"#{color.lstrip('#').lower()}"
-
-
-def _default_contrast(
-    info: MultiscaleInfo, layout: ImageLayout, position: Mapping[str, int]
-) -> list[float]:
-    """Contrast limits from ``omero`` windows, else 0.5/99.5 percentiles of the coarsest level."""
-    first = info.scales[0]
-    c_axis = first.channel_axis
-    if info.channels:
-        c = position.get(first.axes[c_axis].name, 0) if c_axis is not None else 0
-        if 0 <= c < len(info.channels):
-            ch = info.channels[c]
-            if (
-                ch.window_start is not None
-                and ch.window_end is not None
-                and ch.window_start < ch.window_end
-            ):
-                return [float(ch.window_start), float(ch.window_end)]
-    level = len(info.scales) - 1
-    coarsest = info.scales[level]
-    sel: list[int | slice] = [slice(None)] * layout.ndim
-    for slider, i in zip(layout.sliders, layout.slider_indices(level, position), strict=True):
-        sel[slider.axis] = i
-    for axis in (layout.y_axis, layout.x_axis):
-        n = coarsest.shape[axis]
-        start = max(0, (n - _CONTRAST_SAMPLE) // 2)
-        sel[axis] = slice(start, min(n, start + _CONTRAST_SAMPLE))
-    values = np.asarray(coarsest.array[tuple(sel)])
-    if values.dtype.kind == "b":
-        return [0.0, 1.0]
-    if values.dtype.kind not in "uif":
-        return [0.0, 1.0]
-    values = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
-    if values.size == 0:
-        return [0.0, 1.0]
-    lo, hi = (float(v) for v in np.percentile(values, [0.5, 99.5]))
-    if not hi > lo:
-        hi = lo + 1.0
-    return [lo, hi]
 
 
 class Viewer(anywidget.AnyWidget):
@@ -263,7 +184,7 @@ class Viewer(anywidget.AnyWidget):
                 info = source
             else:
                 infos = MultiscaleInfo.from_zarr_node(open_source(source))
-                info = _pick_image(infos, image, source)
+                info = pick_image(infos, image, source)
             if level_cache is None:
                 first = info.scales[0]
                 nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
@@ -301,9 +222,7 @@ class Viewer(anywidget.AnyWidget):
         # All state is set before the widget opens its comm: one initial state message.
         first = info.scales[0]
         self.position = {**layout.default_position(), **(position or {})}  # validated
-        self.colormap = (
-            colormap if colormap is not None else _default_colormap(info, self.position)
-        )
+        self.colormap = colormap if colormap is not None else default_colormap(info, self.position)
         self.gamma = gamma
         self.height = height
         self.show_tiles = show_tiles
@@ -317,7 +236,7 @@ class Viewer(anywidget.AnyWidget):
         self.contrast_limits = (
             list(contrast_limits)
             if contrast_limits is not None
-            else _default_contrast(info, layout, self.position)
+            else default_contrast(info, layout, self.position)
         )
         self.set_trait(
             "levels",
@@ -341,7 +260,7 @@ class Viewer(anywidget.AnyWidget):
                     "size": s.size,
                     "scale": s.scale,
                     "offset": s.offset,
-                    "labels": _slider_labels(info, s.type, s.size),
+                    "labels": slider_labels(info, s.type, s.size),
                 }
                 for s in layout.sliders
             ],
@@ -402,7 +321,7 @@ class Viewer(anywidget.AnyWidget):
         value = proposal["value"]
         if value in COLORMAPS:
             return str(value)
-        if isinstance(value, str) and _HEX.match(value):
+        if isinstance(value, str) and HEX.match(value):
             return value.lower()
         raise traitlets.TraitError(
             f"Viewer.colormap: {value!r} is not one of {COLORMAPS!r} or a '#rrggbb' colour"
@@ -469,9 +388,9 @@ class Viewer(anywidget.AnyWidget):
         self._setting_auto = True
         try:
             if self._auto_colormap:
-                self.colormap = _default_colormap(info, new)
+                self.colormap = default_colormap(info, new)
             if self._auto_contrast:
-                self.contrast_limits = _default_contrast(info, self._layout, new)
+                self.contrast_limits = default_contrast(info, self._layout, new)
         finally:
             self._setting_auto = False
 
