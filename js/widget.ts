@@ -4,30 +4,18 @@
  * One {@link ViewerView} per rendered view (a model may be shown in several
  * cells). It wires the pieces together and owns all state that is not pure:
  *
- * - says `ready` (random view id) before anything else and `close` on cleanup;
+ * - builds its DOM and writes the test hooks ({@link ./dom});
+ * - talks to the kernel through a {@link KernelLink} ({@link ./link}): says
+ *   `ready` before anything else and `close` on cleanup, hands received
+ *   tiles to the {@link TileLayer}, which decodes them into textures;
  * - turns input into a camera ({@link ./camera}), writes the `center` / `zoom`
- *   traits (throttled) and sends `viewport` messages (at most one per
- *   animation frame, only when camera, size or dpr changed);
- * - receives `tile` / `drop` / `status` ({@link ./protocol}), decodes PNGs to
- *   textures into the {@link TileCache};
+ *   traits (throttled) and offers a `viewport` message once per animation
+ *   frame (sent only when camera, size or dpr changed);
  * - draws on requestAnimationFrame only when something changed, in the order
  *   {@link planDraw} gives (coarse under fine, previous plane under the
  *   current one until it is covered);
  * - shows sliders, toolbar and the overlay; with the `show_tiles` trait, the
  *   drawn tiles' outlines and a legend of their levels ({@link ./outlines}).
- *
- * Test hooks (data attributes on the `.simplezarr-viewer` root element):
- * `data-ready` ("1" once ready was sent), `data-view` (view id),
- * `data-frames` (frames rendered), `data-tiles-drawn` (tiles drawn in the
- * last frame), `data-tiles-received` (tile messages received, total),
- * `data-tiles-cached` (decoded tiles held), `data-tiles-pending` (from
- * status), `data-level` (level in use), `data-plane` (current plane key),
- * `data-seq` (last viewport seq sent), `data-camera` (JSON: `center` [y, x],
- * `scale` world units per CSS px, `size` [h, w] CSS px, as last drawn),
- * `data-complete` ("1" when tiles of the current plane at the level in use
- * cover the view), `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn),
- * `data-show-tiles` ("1" when the last frame drew tile outlines). The canvas keeps its drawing buffer
- * (`preserveDrawingBuffer`), so tests can read pixels back.
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -47,30 +35,27 @@ import {
 import { CameraSync } from "./camerasync";
 import { isColormap } from "./colormaps";
 import { SliderPanel, createToolbar } from "./controls";
+import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
 import { formatPending, formatPosition, formatZoom } from "./format";
 import { attachInteraction } from "./interaction";
 import { TileLayer } from "./layer";
+import { KernelLink } from "./link";
 import { cssColor, outlineColor } from "./outlines";
 import { Overlay } from "./overlay";
 import {
   type LevelInfo,
   type SliderInfo,
   type Vec2,
-  closeMessage,
   isFiniteNumber,
   parseContrast,
-  parseKernelMessage,
   parseLevels,
   parsePosition,
   parseSliders,
   planeKey,
-  readyMessage,
   sliderIndices,
   stepTarget,
-  viewportMessage,
 } from "./protocol";
 import type { Display } from "./renderer";
-import { CSS } from "./styles";
 
 /** Traits of `simplezarr.Viewer` (see docs/architecture.md). */
 interface Traits {
@@ -98,28 +83,16 @@ function warn(message: string): void {
   console.warn(`simplezarr: ${message}`);
 }
 
-function newViewId(): string {
-  const c = globalThis.crypto;
-  if (c !== undefined && typeof c.randomUUID === "function") return c.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-function div(className: string): HTMLDivElement {
-  const el = document.createElement("div");
-  el.className = className;
-  return el;
-}
-
 class ViewerView {
-  private viewId = newViewId();
-  private readonly root = div("simplezarr-viewer");
-  private readonly stage = div("sz-stage");
-  private readonly canvas = document.createElement("canvas");
-  private readonly title = div("sz-title");
+  private readonly root: HTMLDivElement;
+  private readonly stage: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly title: HTMLDivElement;
   private readonly overlay = new Overlay();
   private readonly sliderPanel: SliderPanel;
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
+  private readonly link: KernelLink;
   private readonly cleanups: (() => void)[] = [];
 
   private levels: LevelInfo[] = [];
@@ -130,15 +103,11 @@ class ViewerView {
   private camera: Camera | null = null;
   private size: ViewSize = { height: 0, width: 0 };
   private dpr = 1;
-  private seq = 0;
-  private lastSent: { camera: Camera; size: ViewSize; dpr: number } | null = null;
   private readonly cameraSync: CameraSync;
   private raf = 0;
   private disposed = false;
   private hover: Vec2 | null = null;
-  private tilesReceived = 0;
   private frames = 0;
-  private pending = 0;
   private levelInUse = 0;
   /** Levels drawn in the last frame (the outline legend). */
   private levelsDrawn: number[] = [];
@@ -152,12 +121,6 @@ class ViewerView {
       () => this.camera,
       () => this.levels[0],
     );
-    this.root.setAttribute("data-lm-suppress-shortcuts", "true");
-    const style = document.createElement("style");
-    style.textContent = CSS;
-    this.canvas.className = "sz-canvas";
-    this.canvas.tabIndex = 0;
-    this.canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
     this.toolbar = createToolbar({
       fit: () => this.fit(),
       zoomIn: () => this.zoomAtCenter(1.5),
@@ -168,35 +131,29 @@ class ViewerView {
       this.activeSlider = name;
       this.setSlider(name, index);
     });
-    this.stage.append(this.canvas, this.title, this.overlay.el, this.toolbar.el);
-    this.root.append(style, this.stage, this.sliderPanel.el);
-    host.appendChild(this.root);
+    ({ root: this.root, stage: this.stage, canvas: this.canvas, title: this.title } = buildViewDom(host, {
+      overlay: this.overlay.el,
+      toolbar: this.toolbar.el,
+      sliders: this.sliderPanel.el,
+    }));
 
     try {
       this.layer = new TileLayer(this.canvas, () => this.request(), warn);
     } catch (err) {
-      const message = div("sz-message");
-      message.textContent = `simplezarr cannot draw here: ${String(err instanceof Error ? err.message : err)}`;
-      this.stage.appendChild(message);
+      showMessage(this.stage, `simplezarr cannot draw here: ${String(err instanceof Error ? err.message : err)}`);
       warn(String(err));
     }
 
     // Kernel messages: registered before "ready" so that no answer is missed.
-    this.listen("msg:custom", (msg: unknown, buffers: unknown[]) => this.onMessage(msg, buffers));
-    this.model.send(readyMessage(this.viewId));
-    this.root.dataset.ready = "1";
-    this.root.dataset.view = this.viewId;
-    Object.assign(this.root.dataset, {
-      frames: "0",
-      tilesDrawn: "0",
-      tilesReceived: "0",
-      tilesCached: "0",
-      tilesPending: "0",
-      level: "0",
-      seq: "0",
-      plane: "",
-      showTiles: "0",
+    this.link = new KernelLink({
+      send: (message) => this.model.send(message),
+      hooks: (hooks) => setHooks(this.root, hooks),
+      tiles: this.layer,
+      onStatus: () => this.updateOverlay(),
     });
+    this.listen("msg:custom", (msg: unknown, buffers: unknown[]) => this.link.receive(msg, buffers));
+    this.link.start();
+    setHooks(this.root, INITIAL_HOOKS);
 
     this.readLevels();
     this.readSliders();
@@ -288,7 +245,7 @@ class ViewerView {
   private setPlane(plane: string): void {
     if (this.root.dataset.plane === plane) return;
     this.layer?.setPlane(plane);
-    this.root.dataset.plane = plane;
+    setHooks(this.root, { plane });
     this.request();
   }
 
@@ -419,30 +376,7 @@ class ViewerView {
     this.cleanups.push(() => media?.removeEventListener("change", onChange));
   }
 
-  // ------------------------------------------------------------------ messages
-
-  private onMessage(msg: unknown, buffers: unknown[]): void {
-    const m = parseKernelMessage(msg, buffers);
-    if (m === null) return;
-    const mine = m.view === this.viewId;
-    switch (m.type) {
-      case "tile":
-        this.tilesReceived++;
-        this.root.dataset.tilesReceived = String(this.tilesReceived);
-        this.layer?.receive(m, mine);
-        break;
-      case "drop":
-        if (mine) this.layer?.drop(m.keys);
-        break;
-      case "status":
-        if (mine) {
-          this.pending = m.pending;
-          this.root.dataset.tilesPending = String(m.pending);
-          this.updateOverlay();
-        }
-        break;
-    }
-  }
+  // ------------------------------------------------------------------ kernel
 
   /**
    * Forget every tile and start afresh as a new view (close + ready with a
@@ -452,12 +386,7 @@ class ViewerView {
    */
   private restartView(): void {
     this.layer?.clear();
-    this.pending = 0;
-    this.model.send(closeMessage(this.viewId));
-    this.viewId = newViewId();
-    this.model.send(readyMessage(this.viewId));
-    this.root.dataset.view = this.viewId;
-    this.lastSent = null;
+    this.link.restart();
     this.request();
   }
 
@@ -473,42 +402,14 @@ class ViewerView {
     if (this.disposed) return;
     try {
       this.camera ??= this.cameraSync.read(this.size, this.limits());
-      this.sendViewport();
+      if (this.camera !== null && this.layer !== null) this.link.sendViewport(this.camera, this.size, this.dpr);
       this.draw();
     } catch (err) {
       warn(`frame failed: ${String(err)}`);
     }
     this.frames++;
-    this.root.dataset.frames = String(this.frames);
+    setHooks(this.root, { frames: String(this.frames) });
     this.updateOverlay();
-  }
-
-  private sendViewport(): void {
-    const cam = this.camera;
-    if (cam === null || this.layer === null) return;
-    const last = this.lastSent;
-    if (
-      last !== null &&
-      sameCamera(last.camera, cam) &&
-      last.size.width === this.size.width &&
-      last.size.height === this.size.height &&
-      last.dpr === this.dpr
-    ) {
-      return;
-    }
-    this.seq++;
-    this.lastSent = { camera: cam, size: { ...this.size }, dpr: this.dpr };
-    this.model.send(
-      viewportMessage(
-        this.viewId,
-        this.seq,
-        cam.center,
-        cam.scale,
-        [this.size.height, this.size.width],
-        this.dpr,
-      ),
-    );
-    this.root.dataset.seq = String(this.seq);
   }
 
   private draw(): void {
@@ -517,23 +418,19 @@ class ViewerView {
     const outlines = this.showTiles();
     const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, display, outlines);
     this.levelsDrawn = stats.levels;
-    this.root.dataset.showTiles = outlines ? "1" : "0";
-    this.root.dataset.display = JSON.stringify({ ...display, colormap: this.colormap() });
-    if (stats.level >= 0) {
-      this.levelInUse = stats.level;
-      this.root.dataset.level = String(stats.level);
-    }
-    this.root.dataset.tilesDrawn = String(stats.drawn);
-    this.root.dataset.complete = stats.complete ? "1" : "0";
-    this.root.dataset.tilesCached = String(this.layer.cache.size);
-    if (this.camera !== null) {
-      // For tests: which world point is under which CSS pixel of the canvas.
-      this.root.dataset.camera = JSON.stringify({
-        center: this.camera.center,
-        scale: this.camera.scale,
-        size: [this.size.height, this.size.width],
-      });
-    }
+    if (stats.level >= 0) this.levelInUse = stats.level;
+    setHooks(
+      this.root,
+      frameHooks({
+        stats,
+        display,
+        colormap: this.colormap(),
+        outlines,
+        camera: this.camera,
+        size: this.size,
+        tilesCached: this.layer.cache.size,
+      }),
+    );
   }
 
   private display(): Display {
@@ -562,7 +459,7 @@ class ViewerView {
       zoom: cam !== null && l0 !== undefined ? formatZoom(zoomFromScale(l0, cam.scale)) : "",
       cursor,
       pixel,
-      pending: formatPending(this.pending),
+      pending: formatPending(this.link.pending),
       legend: this.showTiles()
         ? this.levelsDrawn.map((level) => ({ level, color: cssColor(outlineColor(level)) }))
         : [],
@@ -581,7 +478,7 @@ class ViewerView {
     this.cameraSync.cancel();
     this.disposed = true;
     try {
-      this.model.send(closeMessage(this.viewId));
+      this.link.close();
     } catch (err) {
       warn(`close message failed: ${String(err)}`);
     }

@@ -1,0 +1,155 @@
+/**
+ * The DOM of one view, and its test hooks.
+ *
+ * {@link buildViewDom} makes the elements every view has and attaches them
+ * to the host: the `.simplezarr-viewer` root (with the `<style>` of
+ * {@link ./styles}), the stage that holds the canvas, the title and the
+ * given overlay and toolbar, and below the stage the slider panel. The
+ * canvas keeps its drawing buffer (`preserveDrawingBuffer`, see
+ * {@link ./renderer}), so tests can read pixels back.
+ *
+ * Test hooks are data attributes on the root element, written only through
+ * {@link setHooks} with names the {@link Hooks} type checks:
+ *
+ * - `data-ready` ("1" once ready was sent), `data-view` (view id);
+ * - `data-frames` (frames rendered), `data-tiles-drawn` (tiles drawn in the
+ *   last frame), `data-tiles-received` (tile messages received, total),
+ *   `data-tiles-cached` (decoded tiles held), `data-tiles-pending` (from
+ *   status);
+ * - `data-level` (level in use), `data-plane` (current plane key),
+ *   `data-seq` (last viewport seq sent);
+ * - `data-camera` (JSON: `center` [y, x], `scale` world units per CSS px,
+ *   `size` [h, w] CSS px, as last drawn);
+ * - `data-complete` ("1" when tiles of the current plane at the level in use
+ *   cover the view);
+ * - `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn);
+ * - `data-show-tiles` ("1" when the last frame drew tile outlines).
+ *
+ * {@link frameHooks} is the pure part: what one drawn frame says.
+ */
+
+import type { Camera, ViewSize } from "./camera";
+import type { FrameStats } from "./layer";
+import type { Display } from "./renderer";
+import { CSS } from "./styles";
+
+/** The test hooks, by `dataset` name (`tilesDrawn` is `data-tiles-drawn`). */
+export type HookName =
+  | "ready"
+  | "view"
+  | "frames"
+  | "tilesDrawn"
+  | "tilesReceived"
+  | "tilesCached"
+  | "tilesPending"
+  | "level"
+  | "plane"
+  | "seq"
+  | "camera"
+  | "complete"
+  | "display"
+  | "showTiles";
+
+/** Some test hooks and their new values. */
+export type Hooks = Partial<Record<HookName, string>>;
+
+/** The hooks' values before the first frame (besides `ready` and `view`). */
+export const INITIAL_HOOKS: Hooks = {
+  frames: "0",
+  tilesDrawn: "0",
+  tilesReceived: "0",
+  tilesCached: "0",
+  tilesPending: "0",
+  level: "0",
+  seq: "0",
+  plane: "",
+  showTiles: "0",
+};
+
+/** Write test hooks on a view's root element. */
+export function setHooks(root: HTMLElement, hooks: Hooks): void {
+  Object.assign(root.dataset, hooks);
+}
+
+/** What one drawn frame tells the hooks. */
+export interface FrameReport {
+  stats: FrameStats;
+  display: Display;
+  colormap: string;
+  /** Whether tile outlines were drawn. */
+  outlines: boolean;
+  camera: Camera | null;
+  size: ViewSize;
+  /** Decoded tiles held after the frame. */
+  tilesCached: number;
+}
+
+/**
+ * The hooks of one drawn frame; `level` only when the frame had a level and
+ * `camera` only when it had a camera (the previous values stay).
+ */
+export function frameHooks(f: FrameReport): Hooks {
+  const hooks: Hooks = {
+    showTiles: f.outlines ? "1" : "0",
+    display: JSON.stringify({ ...f.display, colormap: f.colormap }),
+  };
+  if (f.stats.level >= 0) hooks.level = String(f.stats.level);
+  hooks.tilesDrawn = String(f.stats.drawn);
+  hooks.complete = f.stats.complete ? "1" : "0";
+  hooks.tilesCached = String(f.tilesCached);
+  if (f.camera !== null) {
+    // For tests: which world point is under which CSS pixel of the canvas.
+    hooks.camera = JSON.stringify({
+      center: f.camera.center,
+      scale: f.camera.scale,
+      size: [f.size.height, f.size.width],
+    });
+  }
+  return hooks;
+}
+
+/** The elements of one view that the view itself uses. */
+export interface ViewDom {
+  root: HTMLDivElement;
+  stage: HTMLDivElement;
+  canvas: HTMLCanvasElement;
+  title: HTMLDivElement;
+}
+
+/** Parts made elsewhere that go into the view's DOM. */
+export interface ViewParts {
+  overlay: HTMLElement;
+  toolbar: HTMLElement;
+  sliders: HTMLElement;
+}
+
+function div(className: string): HTMLDivElement {
+  const el = document.createElement("div");
+  el.className = className;
+  return el;
+}
+
+/** Make a view's elements around `parts` and append the root to `host`. */
+export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
+  const root = div("simplezarr-viewer");
+  const stage = div("sz-stage");
+  const canvas = document.createElement("canvas");
+  const title = div("sz-title");
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  const style = document.createElement("style");
+  style.textContent = CSS;
+  canvas.className = "sz-canvas";
+  canvas.tabIndex = 0;
+  canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
+  stage.append(canvas, title, parts.overlay, parts.toolbar);
+  root.append(style, stage, parts.sliders);
+  host.appendChild(root);
+  return { root, stage, canvas, title };
+}
+
+/** Show a message over the stage (the view cannot draw). */
+export function showMessage(stage: HTMLElement, text: string): void {
+  const message = div("sz-message");
+  message.textContent = text;
+  stage.appendChild(message);
+}

@@ -1,0 +1,181 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Camera, ViewSize } from "./camera";
+import type { Hooks } from "./dom";
+import { KernelLink, type SentViewport, type TileSink, newViewId, viewportChanged } from "./link";
+import { type FrontendMessage, type TileMessage, closeMessage, readyMessage, viewportMessage } from "./protocol";
+
+const CAM: Camera = { center: [100, 200], scale: 0.5 };
+const SIZE: ViewSize = { height: 300, width: 400 };
+
+function tile(view: string, key: string): Record<string, unknown> {
+  return {
+    type: "tile",
+    view,
+    key,
+    level: 0,
+    chunk: [0, 1],
+    plane: "",
+    bounds: [-0.5, 63.5, 63.5, 127.5],
+    shape: [64, 64],
+    encoding: "u8",
+    value_offset: 0,
+    value_scale: 1,
+    seq: 1,
+  };
+}
+const PNG = [new DataView(new Uint8Array([0x89, 0x50, 0x4e, 0x47]).buffer)];
+
+/** A link whose messages, hooks, tiles and status calls are recorded. */
+function setup(withTiles = true) {
+  const sent: FrontendMessage[] = [];
+  const hooks: Hooks = {};
+  const received: { key: string; mine: boolean }[] = [];
+  const dropped: string[][] = [];
+  let statusCalls = 0;
+  const sink: TileSink = {
+    receive: (m: TileMessage, mine: boolean) => received.push({ key: m.key, mine }),
+    drop: (keys) => dropped.push([...keys]),
+  };
+  const link = new KernelLink({
+    send: (m) => sent.push(m),
+    hooks: (h) => Object.assign(hooks, h),
+    tiles: withTiles ? sink : null,
+    onStatus: () => statusCalls++,
+  });
+  return { link, sent, hooks, received, dropped, statusCalls: () => statusCalls };
+}
+
+let warnings: unknown[][] = [];
+beforeEach(() => {
+  warnings = [];
+  vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args));
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("newViewId", () => {
+  it("gives a new non-empty id each time", () => {
+    const ids = new Set(Array.from({ length: 20 }, () => newViewId()));
+    expect(ids.size).toBe(20);
+    for (const id of ids) expect(id.length).toBeGreaterThan(0);
+  });
+});
+
+describe("viewportChanged", () => {
+  const last: SentViewport = { camera: CAM, size: SIZE, dpr: 2 };
+
+  it("is true before anything was sent", () => {
+    expect(viewportChanged(null, CAM, SIZE, 2)).toBe(true);
+  });
+
+  it("is false for the same camera, size and dpr", () => {
+    expect(viewportChanged(last, { center: [...CAM.center], scale: CAM.scale }, { ...SIZE }, 2)).toBe(false);
+  });
+
+  it("is true when any of camera, size or dpr changed", () => {
+    expect(viewportChanged(last, { center: [CAM.center[0] + 1, CAM.center[1]], scale: CAM.scale }, SIZE, 2)).toBe(
+      true,
+    );
+    expect(viewportChanged(last, { center: CAM.center, scale: CAM.scale * 2 }, SIZE, 2)).toBe(true);
+    expect(viewportChanged(last, CAM, { height: SIZE.height, width: SIZE.width + 1 }, 2)).toBe(true);
+    expect(viewportChanged(last, CAM, { height: SIZE.height + 1, width: SIZE.width }, 2)).toBe(true);
+    expect(viewportChanged(last, CAM, SIZE, 1)).toBe(true);
+  });
+});
+
+describe("KernelLink", () => {
+  it("says ready under its view id and sets the ready hooks", () => {
+    const { link, sent, hooks } = setup();
+    link.start();
+    expect(sent).toEqual([readyMessage(link.view)]);
+    expect(hooks).toEqual({ ready: "1", view: link.view });
+  });
+
+  it("sends a viewport only when it changed, with a rising seq", () => {
+    const { link, sent, hooks } = setup();
+    link.sendViewport(CAM, SIZE, 1);
+    link.sendViewport({ ...CAM }, { ...SIZE }, 1);
+    link.sendViewport(CAM, SIZE, 2);
+    expect(sent).toEqual([
+      viewportMessage(link.view, 1, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 1),
+      viewportMessage(link.view, 2, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 2),
+    ]);
+    expect(hooks.seq).toBe("2");
+  });
+
+  it("keeps a copy of the size it sent", () => {
+    const { link, sent } = setup();
+    const size = { ...SIZE };
+    link.sendViewport(CAM, size, 1);
+    size.width += 10; // the view's size object changes in place: a new viewport
+    link.sendViewport(CAM, size, 1);
+    expect(sent.length).toBe(2);
+  });
+
+  it("hands every tile to the sink, marking only its own as mine", () => {
+    const { link, hooks, received } = setup();
+    link.receive(tile(link.view, "a"), PNG);
+    link.receive(tile("other", "b"), PNG);
+    expect(received).toEqual([
+      { key: "a", mine: true },
+      { key: "b", mine: false },
+    ]);
+    expect(hooks.tilesReceived).toBe("2");
+  });
+
+  it("counts tiles even when the view cannot draw", () => {
+    const { link, hooks } = setup(false);
+    link.receive(tile(link.view, "a"), PNG);
+    expect(hooks.tilesReceived).toBe("1");
+  });
+
+  it("acts on drop and status only for its own view", () => {
+    const { link, hooks, dropped, statusCalls } = setup();
+    link.receive({ type: "drop", view: "other", keys: ["x"] }, []);
+    link.receive({ type: "status", view: "other", pending: 7, level: 0, seq: 1 }, []);
+    expect(dropped).toEqual([]);
+    expect(link.pending).toBe(0);
+    expect(statusCalls()).toBe(0);
+    link.receive({ type: "drop", view: link.view, keys: ["x", "y"] }, []);
+    link.receive({ type: "status", view: link.view, pending: 5, level: 1, seq: 1 }, []);
+    expect(dropped).toEqual([["x", "y"]]);
+    expect(link.pending).toBe(5);
+    expect(hooks.tilesPending).toBe("5");
+    expect(statusCalls()).toBe(1);
+  });
+
+  it("ignores malformed messages (after a warning)", () => {
+    const { link, sent, hooks, received } = setup();
+    link.receive({ type: "tile", view: link.view }, []);
+    link.receive(null, []);
+    expect(received).toEqual([]);
+    expect(sent).toEqual([]);
+    expect(hooks).toEqual({});
+    expect(warnings.length).toBe(2);
+  });
+
+  it("restarts as a new view: close, ready with a new id, viewport sent again", () => {
+    const { link, sent, hooks, received } = setup();
+    link.start();
+    link.sendViewport(CAM, SIZE, 1);
+    link.receive({ type: "status", view: link.view, pending: 3, level: 0, seq: 1 }, []);
+    const old = link.view;
+    sent.length = 0;
+    link.restart();
+    expect(link.view).not.toBe(old);
+    expect(sent).toEqual([closeMessage(old), readyMessage(link.view)]);
+    expect(hooks.view).toBe(link.view);
+    expect(link.pending).toBe(0);
+    link.sendViewport(CAM, SIZE, 1);
+    expect(sent[2]).toEqual(viewportMessage(link.view, 2, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 1));
+    link.receive(tile(old, "a"), PNG);
+    expect(received).toEqual([{ key: "a", mine: false }]);
+  });
+
+  it("says close under the current view id", () => {
+    const { link, sent } = setup();
+    link.close();
+    expect(sent).toEqual([closeMessage(link.view)]);
+  });
+});

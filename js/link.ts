@@ -1,0 +1,162 @@
+/**
+ * One view's link to the kernel: its view id and every custom message the
+ * view sends or receives (the types are in {@link ./protocol}, which mirrors
+ * `simplezarr/viewer/_protocol.py`).
+ *
+ * Out:
+ *
+ * - `ready` with a fresh random view id opens the view ({@link KernelLink.start});
+ *   `close` ends it ({@link KernelLink.close});
+ * - `viewport` goes out only when the camera, the size or the device pixel
+ *   ratio changed since the last one sent ({@link viewportChanged}), each with
+ *   the next `seq`; the render loop offers one per animation frame;
+ * - {@link KernelLink.restart} is `close` + `ready` under a new id: the
+ *   kernel, which believes the old view still holds its tiles, then sends
+ *   everything again (after a lost WebGL context, or a new image).
+ *
+ * In (the `msg:custom` listener should be registered before {@link KernelLink.start},
+ * so that no answer is missed):
+ *
+ * - every `tile` goes to the tile sink (the layer, which decodes its PNG into
+ *   a texture), whichever view asked for it: any view may draw any tile, and
+ *   only the view's own tiles are marked live;
+ * - `drop` and `status` are acted on only when they are for this view; a
+ *   status updates the pending count and calls `onStatus` (the overlay).
+ *
+ * Test hooks written here (see {@link ./dom}): `data-ready`, `data-view`,
+ * `data-seq`, `data-tiles-received`, `data-tiles-pending`.
+ */
+
+import type { Camera, ViewSize } from "./camera";
+import { sameCamera } from "./camera";
+import type { Hooks } from "./dom";
+import {
+  type FrontendMessage,
+  type TileMessage,
+  closeMessage,
+  parseKernelMessage,
+  readyMessage,
+  viewportMessage,
+} from "./protocol";
+
+/** Where received tiles go (the view's {@link TileLayer}). */
+export interface TileSink {
+  /** Store (decode) a tile; `mine` when this view asked for it. */
+  receive(m: TileMessage, mine: boolean): void;
+  /** Forget tiles the kernel dropped for this view. */
+  drop(keys: readonly string[]): void;
+}
+
+/** What the last `viewport` message was computed from. */
+export interface SentViewport {
+  camera: Camera;
+  size: ViewSize;
+  dpr: number;
+}
+
+/** What a {@link KernelLink} talks through. */
+export interface LinkOptions {
+  /** Send one message to the kernel (`model.send`). */
+  send: (message: FrontendMessage) => void;
+  /** Write test hooks on the view's root element. */
+  hooks: (hooks: Hooks) => void;
+  /** The tile layer, or null when the view cannot draw. */
+  tiles: TileSink | null;
+  /** Called after a `status` for this view changed {@link KernelLink.pending}. */
+  onStatus: () => void;
+}
+
+/** A random view id (`crypto.randomUUID` where available). */
+export function newViewId(): string {
+  const c = globalThis.crypto;
+  if (c !== undefined && typeof c.randomUUID === "function") return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Whether a viewport differs from the last one sent (always true before the first). */
+export function viewportChanged(last: SentViewport | null, camera: Camera, size: ViewSize, dpr: number): boolean {
+  return (
+    last === null ||
+    !sameCamera(last.camera, camera) ||
+    last.size.width !== size.width ||
+    last.size.height !== size.height ||
+    last.dpr !== dpr
+  );
+}
+
+export class KernelLink {
+  private id = newViewId();
+  private seq = 0;
+  private lastSent: SentViewport | null = null;
+  private tilesReceived = 0;
+  private pendingTiles = 0;
+
+  constructor(private readonly options: LinkOptions) {}
+
+  /** The current view id. */
+  get view(): string {
+    return this.id;
+  }
+
+  /** Tiles the kernel still means to send this view (its last `status`). */
+  get pending(): number {
+    return this.pendingTiles;
+  }
+
+  /** Say `ready` under the current view id. */
+  start(): void {
+    this.options.send(readyMessage(this.id));
+    this.options.hooks({ ready: "1", view: this.id });
+  }
+
+  /** Handle one `msg:custom` from the kernel (anything else is ignored). */
+  receive(msg: unknown, buffers: unknown[]): void {
+    const m = parseKernelMessage(msg, buffers);
+    if (m === null) return;
+    const mine = m.view === this.id;
+    switch (m.type) {
+      case "tile":
+        this.tilesReceived++;
+        this.options.hooks({ tilesReceived: String(this.tilesReceived) });
+        this.options.tiles?.receive(m, mine);
+        break;
+      case "drop":
+        if (mine) this.options.tiles?.drop(m.keys);
+        break;
+      case "status":
+        if (mine) {
+          this.pendingTiles = m.pending;
+          this.options.hooks({ tilesPending: String(m.pending) });
+          this.options.onStatus();
+        }
+        break;
+    }
+  }
+
+  /** Send a `viewport` message unless it would repeat the last one. */
+  sendViewport(camera: Camera, size: ViewSize, dpr: number): void {
+    if (!viewportChanged(this.lastSent, camera, size, dpr)) return;
+    this.seq++;
+    this.lastSent = { camera, size: { ...size }, dpr };
+    this.options.send(viewportMessage(this.id, this.seq, camera.center, camera.scale, [size.height, size.width], dpr));
+    this.options.hooks({ seq: String(this.seq) });
+  }
+
+  /**
+   * Start afresh as a new view: `close`, then `ready` under a new id; the
+   * next viewport is sent whatever it is. The caller forgets its tiles.
+   */
+  restart(): void {
+    this.pendingTiles = 0;
+    this.options.send(closeMessage(this.id));
+    this.id = newViewId();
+    this.options.send(readyMessage(this.id));
+    this.options.hooks({ view: this.id });
+    this.lastSent = null;
+  }
+
+  /** Say `close` (the view goes away). */
+  close(): void {
+    this.options.send(closeMessage(this.id));
+  }
+}
