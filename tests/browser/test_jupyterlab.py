@@ -177,6 +177,15 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
             timeout=FIRST_RUN_MS,
         )
         page.screenshot(path=str(shots / "lab-3-cells.png"))
+        # And the 1e12-pixel virtual image, with tile outlines on.
+        third = page.locator(".jp-NotebookPanel .simplezarr-viewer").nth(2)
+        third.scroll_into_view_if_needed()
+        page.wait_for_function(
+            """() => { const r = document.querySelectorAll('.jp-NotebookPanel .simplezarr-viewer')[2];
+            return r && r.dataset.complete === '1' && r.dataset.tilesPending === '0' && r.dataset.showTiles === '1'; }""",
+            timeout=FIRST_RUN_MS,
+        )
+        page.screenshot(path=str(shots / "lab-4-trillion.png"))
         # Every cell ran without an error output.
         page.wait_for_function(
             "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
