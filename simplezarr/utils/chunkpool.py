@@ -146,6 +146,15 @@ class ChunkPool:
         return self._cache_size
 
     @property
+    def async_load_handlers(self) -> bool:
+        """Whether load handlers run as soon as data arrives (see `enable_async_load_handlers`).
+
+        In that mode a failed read is logged as a warning (naming level,
+        index and store), since no ``wait()`` raises it.
+        """
+        return self._call_soon is not None
+
+    @property
     def memory_usage(self) -> int:
         """The current memory usage in bytes.
 
@@ -364,11 +373,12 @@ class ChunkPool:
         try:
             data = reader.read(chunk._index)
         except BaseException as exc:
-            logger.debug("chunk read failed: %s", exc)
             future.set_exception(exc)
-            call_soon = self._call_soon
-            if call_soon is not None and chunk._load_handlers:
-                logger.error("%s", exc)
+            if self._call_soon is not None and chunk._load_handlers:
+                # Nobody waits in async mode: say why the load handlers will not run.
+                logger.warning("%s (its load handlers are not called)", exc)
+            else:
+                logger.debug("%s", exc)  # wait() raises it
             return
         with self._lock:
             if chunk._destroyed:

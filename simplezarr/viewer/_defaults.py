@@ -10,6 +10,7 @@ coarsest level (at most 2048 x 2048 pixels of it are read). Kept apart from
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,8 @@ __all__ = ["HEX", "default_colormap", "default_contrast", "pick_image", "slider_
 
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 """A ``#rrggbb`` colour."""
+
+logger = logging.getLogger("simplezarr")
 
 # Plane of the coarsest level sampled for default contrast limits: at most this many pixels a side.
 _CONTRAST_SAMPLE = 2048
@@ -90,7 +93,18 @@ def default_contrast(
         n = coarsest.shape[axis]
         start = max(0, (n - _CONTRAST_SAMPLE) // 2)
         sel[axis] = slice(start, min(n, start + _CONTRAST_SAMPLE))
-    values = np.asarray(coarsest.array[tuple(sel)])
+    try:
+        values = np.asarray(coarsest.array[tuple(sel)])
+    except Exception as exc:  # a failing store must not stop the viewer from opening
+        fallback = _dtype_range(np.dtype(coarsest.dtype))
+        logger.warning(
+            "Viewer(): could not read level %d to choose contrast limits (%s: %s); using %s",
+            level,
+            type(exc).__name__,
+            exc,
+            fallback,
+        )
+        return fallback
     if values.dtype.kind == "b":
         return [0.0, 1.0]
     if values.dtype.kind not in "uif":
@@ -102,3 +116,11 @@ def default_contrast(
     if not hi > lo:
         hi = lo + 1.0
     return [lo, hi]
+
+
+def _dtype_range(dtype: np.dtype[Any]) -> list[float]:
+    """Contrast limits when no data can be read: the integer range, else [0, 1]."""
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        return [float(max(info.min, 0) if dtype.kind == "u" else info.min), float(info.max)]
+    return [0.0, 1.0]

@@ -413,8 +413,8 @@ class TileStreamer(ChunkManager):
             return
         self._failed.add(key)
         self.stats.failures += 1
-        if key not in self._failures:
-            self._failures.add(key)
+        # Log once per chunk, unless the pool (in async mode) has logged the failed read.
+        if key not in self._failures and not self.pool.async_load_handlers:
             logger.warning(
                 "simplezarr viewer: no tile for chunk %s of level %d (view %s): %s",
                 key[1],
@@ -422,6 +422,7 @@ class TileStreamer(ChunkManager):
                 self._view,
                 exc,
             )
+        self._failures.add(key)
         self._status_later()
 
     def _start(self, job: _TileJob, loc: ChunkLocation) -> None:

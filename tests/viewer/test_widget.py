@@ -619,3 +619,41 @@ def test_a_single_channel_image_defaults_to_gray(axes: str, shape: tuple[int, ..
     labels = {s["name"]: s["labels"] for s in viewer.sliders}
     assert labels == {"cyx": {"c": ["only"]}, "yx": {}, "zyx": {"z": []}}[axes]
     viewer.close()
+
+
+def test_a_failed_read_in_a_notebook_is_logged_once_and_the_rest_is_served(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from zarr.storage import MemoryStore
+
+    from simplezarr.utils import write_multiscale
+    from tests._stores import FailingStore
+
+    store = MemoryStore()
+    data = np.arange(256 * 384, dtype="uint16").reshape(256, 384)
+    write_multiscale(data, store, axes="yx", chunks=128, levels=1)
+    failing = FailingStore(store, {"0/c/1/2"})
+
+    async def main() -> tuple[Recorder, Viewer]:
+        rec = Recorder()
+        viewer = Viewer(zarr.open_group(failing, mode="r+"))
+        assert viewer.pool.async_load_handlers  # made in a running loop, as in a cell
+        viewer.send = rec
+        message(viewer, {"type": "ready", "view": "a"})
+        message(viewer, viewport("a", 0, [128.0, 192.0], 1.0, [256.0, 384.0]))
+        await asyncio.wait_for(viewer.wait_idle(), 30)
+        return rec, viewer
+
+    with caplog.at_level(logging.WARNING, logger="simplezarr"):
+        rec, viewer = asyncio.run(main())
+    about = [r for r in caplog.records if "chunk (1, 2) of level 0" in r.getMessage()]
+    assert len(about) == 1, [r.getMessage() for r in caplog.records]
+    assert "injected failure" in about[0].getMessage()
+    sent = {m["key"].split("/", 3)[1:3] == ["1", "2"] for m, _ in rec.tiles()}
+    assert sent == {False}  # every tile but the failed one
+    assert len(rec.tiles()) == 5
+    assert rec.of_type("status")[-1][0]["pending"] == 0
+    # The default contrast could not read the (only) level either: it fell back, and said so.
+    assert viewer.contrast_limits == [0.0, 65535.0]
+    assert any("could not read level 0 to choose contrast" in r.getMessage() for r in caplog.records)
+    viewer.close()
