@@ -54,6 +54,13 @@ void main() {
   gl_Position = vec4(mix(u_clip.xy, u_clip.zw, a_unit), 0.0, 1.0);
 }`;
 
+// Tiles carry packed data values, so the texture is sampled with NEAREST and
+// any filtering happens here, on values, before contrast. Magnified (a texel
+// covers >= 1 device pixel) each pixel shows its texel, crisp. Minified (the
+// level in use is up to 2x finer than the screen; fallback tiles finer still)
+// a pixel shows the area-weighted mean of the texels under a box as wide as
+// its footprint rounded up to whole texels (at most 4): fine structure fades
+// to its mean instead of aliasing into moire.
 const FRAGMENT = `#version 300 es
 precision highp float;
 precision highp int;
@@ -70,12 +77,38 @@ uniform int u_solid;
 uniform vec4 u_color;
 in vec2 v_uv;
 out vec4 color;
+float valueAt(ivec2 texel) {
+  vec4 c = texelFetch(u_tile, clamp(texel, ivec2(0), u_size - 1), 0);
+  return u_offset + u_scale * dot(floor(c.rg * 255.0 + 0.5), u_weights);
+}
 void main() {
   if (u_solid == 1) { color = u_color; return; }
-  ivec2 p = clamp(ivec2(floor(v_uv * vec2(u_size))), ivec2(0), u_size - 1);
-  vec4 c = texelFetch(u_tile, p, 0);
-  float code = dot(floor(c.rg * 255.0 + 0.5), u_weights);
-  float value = u_offset + u_scale * code;
+  vec2 uv = v_uv * vec2(u_size);
+  vec2 footprint = fwidth(uv);
+  float value;
+  if (max(footprint.x, footprint.y) <= 1.01) {
+    value = valueAt(ivec2(floor(uv)));
+  } else {
+    vec2 width = clamp(ceil(footprint - 0.01), vec2(1.0), vec2(4.0));
+    vec2 a = uv - 0.5 * width;
+    vec2 b = uv + 0.5 * width;
+    ivec2 first = ivec2(floor(a));
+    float sum = 0.0;
+    float total = 0.0;
+    for (int j = 0; j < 5; j++) {
+      float y = float(first.y + j);
+      float wy = min(b.y, y + 1.0) - max(a.y, y);
+      if (wy <= 0.0) continue;
+      for (int i = 0; i < 5; i++) {
+        float x = float(first.x + i);
+        float wx = min(b.x, x + 1.0) - max(a.x, x);
+        if (wx <= 0.0) continue;
+        sum += wx * wy * valueAt(ivec2(first.x + i, first.y + j));
+        total += wx * wy;
+      }
+    }
+    value = sum / total;
+  }
   float t = u_hi > u_lo ? clamp((value - u_lo) / (u_hi - u_lo), 0.0, 1.0) : (value >= u_hi ? 1.0 : 0.0);
   t = t > 0.0 ? pow(t, u_invgamma) : 0.0;
   color = texelFetch(u_lut, ivec2(int(floor(t * 255.0 + 0.5)), 0), 0);

@@ -307,3 +307,68 @@ async def _until(predicate: Any) -> None:
     """Yield to the loop until ``predicate()`` holds (the loop delivers the messages it waits on)."""
     while not predicate():
         await asyncio.sleep(0)
+
+
+def test_minified_tiles_are_box_filtered_not_aliased() -> None:
+    """A 1-pixel checkerboard shown at 0.8x is its mean, gray, not a moire of black and white."""
+    require_chromium()
+    checker = (np.indices((512, 512)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    asyncio.run(_drive_checker(checker))
+
+
+async def _drive_checker(checker: np.ndarray) -> None:
+    viewer = Viewer(checker, height=420, contrast_limits=(0, 255))
+    bundle = (REPO / "simplezarr" / "static" / "widget.js").read_bytes()
+    harness = (Path(__file__).parent / "harness.html").read_bytes()
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
+        page = await browser.new_page(viewport={"width": 900, "height": 700})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        async def serve(route: Any) -> None:
+            name = route.request.url.rsplit("/", 1)[-1]
+            body, kind = (
+                (bundle, "text/javascript") if name == "widget.js" else (harness, "text/html")
+            )
+            await route.fulfill(body=body, content_type=kind)
+
+        await page.route("http://harness.test/**", serve)
+        bridge = Bridge(viewer, page)
+        await bridge.install()
+        await page.goto("http://harness.test/harness.html")
+        await page.wait_for_function("() => window.harnessReady === true")
+        await page.evaluate("() => window.addView()")
+        d = await _settled(page)
+        cam = json.loads(d["camera"])
+        assert 1 < cam["scale"] < 2  # minified: one device pixel spans 1..2 texels
+        url = await page.evaluate(
+            f"() => document.querySelector('{ROOT} canvas').toDataURL('image/png')"
+        )
+        img = np.asarray(
+            Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L")
+        )
+        h, w = cam["size"]
+        centre = img[int(h / 2) - 60 : int(h / 2) + 60, int(w / 2) - 60 : int(w / 2) + 60]
+        # Nearest sampling would give only 0 and 255 here; the mean of the checks is 127.5.
+        assert 100 <= centre.min() and centre.max() <= 155, (centre.min(), centre.max())
+        # Magnified (zoom 4x), every pixel shows one check again, crisp.
+        viewer.zoom = 4.0
+        await page.wait_for_function(
+            f"() => JSON.parse(document.querySelector('{ROOT}').dataset.camera).scale < 0.3"
+        )
+        await _settled(page)
+        url = await page.evaluate(
+            f"() => document.querySelector('{ROOT} canvas').toDataURL('image/png')"
+        )
+        img = np.asarray(
+            Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L")
+        )
+        values = set(
+            np.unique(img[int(h / 2) - 60 : int(h / 2) + 60, int(w / 2) - 60 : int(w / 2) + 60])
+        )
+        assert values <= {0, 255} and len(values) == 2
+        assert errors == []
+        bridge.pump.cancel()
+        await browser.close()
+    viewer.close()

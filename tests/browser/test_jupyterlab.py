@@ -198,3 +198,71 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         browser.close()
     assert errors == [], errors
     print(f"screenshots in {shots}")
+
+
+def test_pyramids_notebook_in_jupyterlab(tmp_path: Path) -> None:
+    """The teaching notebook: both pyramids show, and the level label follows the viewer."""
+    require_chromium()
+    shots = screenshot_dir()
+    errors: list[str] = []
+    name = "02-image-pyramids.ipynb"
+    with jupyterlab(tmp_path) as lab, sync_api.sync_playwright() as p:
+        copy_notebook(name, lab)
+        browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(lab.notebook_url(name))
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+            timeout=WAIT_MS,
+        )
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        for i in (0, 1):
+            view = page.locator(".jp-NotebookPanel .simplezarr-viewer").nth(i)
+            view.wait_for(timeout=FIRST_RUN_MS)
+            view.scroll_into_view_if_needed()
+            page.wait_for_function(
+                """(i) => { const r = document.querySelectorAll('.jp-NotebookPanel .simplezarr-viewer')[i];
+                return r && r.dataset.complete === '1' && r.dataset.tilesPending === '0'; }""",
+                arg=i,
+                timeout=WAIT_MS,
+            )
+        first = page.locator(".jp-NotebookPanel .simplezarr-viewer").first
+        first.scroll_into_view_if_needed()
+        assert first.get_attribute("data-show-tiles") == "1"
+        level = first.get_attribute("data-level")
+        # The ipywidgets Label observing viewer.level says the same level.
+        page.wait_for_function(
+            "(l) => [...document.querySelectorAll('.jp-NotebookPanel .widget-label')].some((e) => e.textContent.startsWith(`level ${l} of 4`))",
+            arg=level,
+            timeout=WAIT_MS,
+        )
+        page.screenshot(path=str(shots / "lab-5-pyramids.png"))
+        # Zoom in: the level changes, and so does the label.
+        box = first.locator("canvas").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(4):
+            page.mouse.wheel(0, -240)
+        page.wait_for_function(
+            "(l) => document.querySelector('.jp-NotebookPanel .simplezarr-viewer').dataset.level !== l",
+            arg=level,
+            timeout=WAIT_MS,
+        )
+        new_level = first.get_attribute("data-level")
+        page.wait_for_function(
+            "(l) => [...document.querySelectorAll('.jp-NotebookPanel .widget-label')].some((e) => e.textContent.startsWith(`level ${l} of 4`))",
+            arg=new_level,
+            timeout=WAIT_MS,
+        )
+        page.wait_for_function(
+            "() => { const d = document.querySelector('.jp-NotebookPanel .simplezarr-viewer').dataset; return d.complete === '1' && d.tilesPending === '0'; }",
+            timeout=WAIT_MS,
+        )
+        page.screenshot(path=str(shots / "lab-6-pyramids-zoomed.png"))
+        error_outputs = page.locator(
+            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+        )
+        assert error_outputs.count() == 0, error_outputs.first.inner_text()
+        browser.close()
+    assert errors == [], errors

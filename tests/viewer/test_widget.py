@@ -655,5 +655,7 @@ def test_a_failed_read_in_a_notebook_is_logged_once_and_the_rest_is_served(
     assert rec.of_type("status")[-1][0]["pending"] == 0
     # The default contrast could not read the (only) level either: it fell back, and said so.
     assert viewer.contrast_limits == [0.0, 65535.0]
-    assert any("could not read level 0 to choose contrast" in r.getMessage() for r in caplog.records)
+    assert any(
+        "could not read level 0 to choose contrast" in r.getMessage() for r in caplog.records
+    )
     viewer.close()
