@@ -175,5 +175,18 @@ def test_s3_urls_go_through_the_same_path(tmp_path: Path) -> None:
         node = sz_open(f"s3://demo/{NAME}", storage_options=options)
         assert isinstance(node, zarr.Group)
         np.testing.assert_array_equal(node["0"][1, :128, :128], data[1, :128, :128])
+        # The viewer opens the same URL, and its pool reads chunks from the bucket.
+        from simplezarr import Viewer
+
+        viewer = Viewer(f"s3://demo/{NAME}", storage_options=options)
+        try:
+            scale = viewer.multiscale_info.scales[0]
+            assert viewer.levels[0]["shape"] == list(scale.spatial_shape[-2:])
+            chunk = viewer.pool.get_chunk(0, (1,) + (0,) * (scale.array.ndim - 1))
+            chunk.wait()
+            region = tuple(slice(0, c) for c in chunk.data.shape[1:])
+            np.testing.assert_array_equal(chunk.data[0], data[(1, *region)])
+        finally:
+            viewer.close()
     finally:
         server.stop()

@@ -84,6 +84,9 @@ class Viewer(anywidget.AnyWidget):
         to that loop).
     image : int or str
         Which image when the source holds several (index, or name).
+    storage_options : dict, optional
+        For a URL source: passed to fsspec, e.g. ``{"anon": True}`` for a
+        public S3 bucket, or credentials and ``client_kwargs``.
     level_cache : int, optional
         Chunks the pool keeps after every view dropped them (its
         ``cache_size``), so panning back and stepping z are fast. Default:
@@ -156,6 +159,7 @@ class Viewer(anywidget.AnyWidget):
         source: Any,
         *,
         image: int | str = 0,
+        storage_options: dict[str, Any] | None = None,
         level_cache: int | None = None,
         contrast_limits: tuple[float, float] | list[float] | None = None,
         colormap: str | None = None,
@@ -183,7 +187,8 @@ class Viewer(anywidget.AnyWidget):
             if isinstance(source, MultiscaleInfo):
                 info = source
             else:
-                infos = MultiscaleInfo.from_zarr_node(open_source(source))
+                node = open_source(source, storage_options=storage_options)
+                infos = MultiscaleInfo.from_zarr_node(node)
                 info = pick_image(infos, image, source)
             if level_cache is None:
                 first = info.scales[0]
