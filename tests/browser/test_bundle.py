@@ -1,18 +1,13 @@
 """Tier A: the real widget bundle in real Chromium against the real Python Viewer, no Jupyter.
 
-The test's asyncio loop plays the kernel's loop: the Viewer is created on it
-(so its pool runs load handlers there, as in a notebook), Playwright's async
-API runs on it too, and the widget's comm is bridged to the page exactly as
-Jupyter would carry it: ``{"method": "custom" | "update", ...}`` with binary
-buffers kernel -> page, and ipywidgets' own ``_handle_msg`` page -> kernel.
-Everything waits on facts the page exposes (data attributes), never on time.
+The page, the comm bridge and the waits are in ``_harness.py``. These tests
+drive a view the way a person does (fit, drag, wheel, keys, a second view)
+and check what it draws against the data under the chosen contrast.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -20,19 +15,24 @@ from typing import Any
 import numpy as np
 import pytest
 import zarr
-from PIL import Image
 from zarr.storage import MemoryStore
 
 from simplezarr.utils._pyramid import write_multiscale
 from simplezarr.utils.multiscale import MultiscaleInfo
 from simplezarr.viewer.widget import Viewer
-from tests.browser._servers import CHROMIUM_FLAGS, REPO, require_chromium, screenshot_dir
+from tests.browser._harness import (
+    ROOT,
+    WAIT_MS,
+    canvas,
+    canvas_pixel,
+    expected_level,
+    hosted,
+    settled,
+    until,
+)
+from tests.browser._servers import require_chromium, screenshot_dir
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.async_api")
-
-ROOT = ".simplezarr-viewer"
-WAIT_MS = 30_000
 
 
 def _volume() -> np.ndarray:
@@ -40,93 +40,6 @@ def _volume() -> np.ndarray:
     z, y, x = np.mgrid[0:4, 0:1200, 0:1600].astype(np.float64)
     waves = np.sin(y / (40 + 10 * z)) * np.cos(x / 55) + 1
     return (waves * 30000 + x * 2 + z * 500).clip(0, 65535).astype(np.uint16)
-
-
-class Bridge:
-    """Carries the widget's comm traffic between the Python Viewer and the page."""
-
-    def __init__(self, viewer: Viewer, page: Any) -> None:
-        self.viewer, self.page = viewer, page
-        self.outbox: asyncio.Queue[tuple[dict[str, Any], list[str]]] = asyncio.Queue()
-        self.custom_sent = 0
-        viewer.comm.send = self._from_kernel  # type: ignore[union-attr]
-        self.pump = asyncio.get_running_loop().create_task(self._deliver())
-
-    def _from_kernel(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
-        if data.get("method") == "custom":
-            self.custom_sent += 1
-        b64 = [base64.b64encode(bytes(b)).decode() for b in (buffers or [])]
-        self.outbox.put_nowait((json.loads(json.dumps(data)), b64))
-
-    async def _deliver(self) -> None:
-        while True:
-            data, b64 = await self.outbox.get()
-            await self.page.evaluate("([d, b]) => window.kernelMessage(d, b)", [data, b64])
-
-    async def install(self) -> None:
-        state = self.viewer.get_state()
-
-        async def get_state() -> dict[str, Any]:
-            return json.loads(json.dumps(state))
-
-        def custom(content: str) -> None:
-            self.viewer._handle_msg(
-                {
-                    "content": {"data": {"method": "custom", "content": json.loads(content)}},
-                    "buffers": [],
-                }
-            )
-
-        def update(changed: str) -> None:
-            self.viewer._handle_msg(
-                {
-                    "content": {"data": {"method": "update", "state": json.loads(changed)}},
-                    "buffers": [],
-                }
-            )
-
-        await self.page.expose_function("pyGetState", get_state)
-        await self.page.expose_function("pyCustom", custom)
-        await self.page.expose_function("pyUpdate", update)
-
-
-async def _root_data(page: Any, i: int = 0) -> dict[str, str]:
-    return await page.evaluate(
-        f"(i) => ({{...document.querySelectorAll('{ROOT}')[i].dataset}})", i
-    )
-
-
-async def _settled(page: Any, i: int = 0, **want: str) -> dict[str, str]:
-    """Wait until view ``i`` has no tiles pending, the view is covered by tiles of the current
-    plane at the level in use, and its attributes match ``want``."""
-    cond = " && ".join(f"d.{k} === {json.dumps(v)}" for k, v in want.items()) or "true"
-    await page.wait_for_function(
-        f"""(i) => {{ const r = document.querySelectorAll('{ROOT}')[i]; if (!r) return false;
-        const d = r.dataset; return d.tilesPending === '0' && d.complete === '1' && Number(d.tilesDrawn) > 0 && {cond}; }}""",
-        arg=i,
-        timeout=WAIT_MS,
-    )
-    return await _root_data(page, i)
-
-
-def _expected_level(info: MultiscaleInfo, scale_css: float, dpr: float) -> int:
-    """Coarsest level whose pixel is no larger than one device pixel, on both displayed axes."""
-    per_device = scale_css / dpr
-    best = 0
-    for s in info.scales:
-        if all(v <= per_device * (1 + 1e-6) for v in s.spatial_scale[-2:]):
-            best = s.level
-    return best
-
-
-async def _canvas_pixel(page: Any, i: int, css_yx: tuple[float, float]) -> tuple[int, int, int]:
-    url = await page.evaluate(
-        f"(i) => document.querySelectorAll('{ROOT} canvas')[i].toDataURL('image/png')", i
-    )
-    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
-    dpr = await page.evaluate("() => window.devicePixelRatio")
-    y, x = int(css_yx[0] * dpr), int(css_yx[1] * dpr)
-    return tuple(int(v) for v in img[y, x])  # type: ignore[return-value]
 
 
 def _data_under(
@@ -179,45 +92,18 @@ def test_real_bundle_against_real_viewer() -> None:
 
 async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
     viewer = Viewer(node, height=420, contrast_limits=(0, 65535))
-    bundle = (REPO / "simplezarr" / "static" / "widget.js").read_bytes()
-    harness = (Path(__file__).parent / "harness.html").read_bytes()
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
-        page = await browser.new_page(viewport={"width": 900, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        outside: list[str] = []
-
-        async def serve(route: Any) -> None:
-            name = route.request.url.rsplit("/", 1)[-1]
-            body, kind = (
-                (bundle, "text/javascript") if name == "widget.js" else (harness, "text/html")
-            )
-            await route.fulfill(body=body, content_type=kind)
-
-        async def refuse(route: Any) -> None:
-            outside.append(route.request.url)
-            await route.abort()
-
-        await page.route("**/*", refuse)
-        await page.route("http://harness.test/**", serve)
-        bridge = Bridge(viewer, page)
-        await bridge.install()
-        await page.goto("http://harness.test/harness.html")
-        await page.wait_for_function("() => window.harnessReady === true")
-        await page.evaluate("() => window.addView()")
-
+    async with hosted(viewer, height=1000) as (page, bridge, problems):
         # 1. Fitted: tiles of the level the screen needs.
-        d = await _settled(page)
+        d = await settled(page)
         cam = json.loads(d["camera"])
-        assert int(d["level"]) == _expected_level(info, cam["scale"], 1.0) == viewer.level
+        assert int(d["level"]) == expected_level(info, cam["scale"], 1.0) == viewer.level
         assert int(d["level"]) > 0
         await page.screenshot(path=str(shots / "bundle-1-fit.png"))
 
         # 2. A pixel read back is the data under the contrast (gray, 0..65535).
         probe = (cam["size"][0] / 2 + 3, cam["size"][1] / 2 + 7)
         lo, hi = _gray(_data_under(info, int(d["level"]), 1, cam, probe), 0, 65535)
-        r, g, b = await _canvas_pixel(page, 0, probe)
+        r, g, b = await canvas_pixel(page, 0, probe)
         assert r == g == b and lo <= r <= hi
 
         # 3. A narrow contrast window shows that 16-bit values arrive exactly.
@@ -228,7 +114,7 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
             f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).lo === {v - 100}"
         )
         lo, hi = _gray(_data_under(info, int(d["level"]), 1, cam, probe), v - 100, v + 155)
-        r, _, _ = await _canvas_pixel(page, 0, probe)
+        r, _, _ = await canvas_pixel(page, 0, probe)
         assert lo <= r <= hi
         assert bridge.custom_sent == tiles_before  # contrast needs no round trip
 
@@ -239,7 +125,7 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
         await page.mouse.down()
         await page.mouse.move(cx - 120, cy - 60, steps=6)
         await page.mouse.up()
-        d = await _settled(page)
+        d = await settled(page)
         moved = json.loads(d["camera"])
         assert moved["center"][1] == pytest.approx(cam["center"][1] + 120 * cam["scale"], rel=1e-3)
         assert moved["center"][0] == pytest.approx(cam["center"][0] + 60 * cam["scale"], rel=1e-3)
@@ -251,16 +137,16 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
         await page.wait_for_function(
             f"() => document.querySelector('{ROOT}').dataset.level === '0'", timeout=WAIT_MS
         )
-        d = await _settled(page)
+        d = await settled(page)
         zcam = json.loads(d["camera"])
         assert zcam["scale"] < moved["scale"]
-        assert int(d["level"]) == _expected_level(info, zcam["scale"], 1.0) == 0
+        assert int(d["level"]) == expected_level(info, zcam["scale"], 1.0) == 0
         viewer.contrast_limits = [0, 65535]
         await page.wait_for_function(
             f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).hi === 65535"
         )
         lo, hi = _gray(_data_under(info, 0, 1, zcam, probe), 0, 65535)
-        r, _, _ = await _canvas_pixel(page, 0, probe)
+        r, _, _ = await canvas_pixel(page, 0, probe)
         assert lo <= r <= hi
         await page.screenshot(path=str(shots / "bundle-2-zoomed.png"))
 
@@ -268,10 +154,10 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
         assert viewer.position == {"z": 1} and d["plane"] == "z=1"
         await page.locator(f"{ROOT} canvas").focus()
         await page.keyboard.press("]")
-        d = await _settled(page, plane="z=2")
+        d = await settled(page, plane="z=2")
         assert viewer.position == {"z": 2}
         lo, hi = _gray(_data_under(info, 0, 2, json.loads(d["camera"]), probe), 0, 65535)
-        r, _, _ = await _canvas_pixel(page, 0, probe)
+        r, _, _ = await canvas_pixel(page, 0, probe)
         assert lo <= r <= hi
 
         # 7. Colormap from Python: redrawn in the browser with no new tiles.
@@ -280,33 +166,24 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
         await page.wait_for_function(
             f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).colormap === 'viridis'"
         )
-        r, g, b = await _canvas_pixel(page, 0, probe)
+        r, g, b = await canvas_pixel(page, 0, probe)
         assert not (r == g == b)
         assert bridge.custom_sent == before
         await page.screenshot(path=str(shots / "bundle-3-viridis-z2.png"))
 
         # 8. A second view of the same widget is served too; closing it leaves the first working.
         await page.evaluate("() => window.addView()")
-        await _settled(page, 1)
+        await settled(page, 1)
         assert len(viewer.views) == 2
         await page.evaluate("() => window.removeView(1)")
-        await asyncio.wait_for(_until(lambda: len(viewer.views) == 1), 30)
+        await asyncio.wait_for(until(lambda: len(viewer.views) == 1), 30)
         await page.keyboard.press("0")  # fit the remaining view again
-        d = await _settled(page)
-        assert int(d["level"]) == _expected_level(info, json.loads(d["camera"])["scale"], 1.0)
+        d = await settled(page)
+        assert int(d["level"]) == expected_level(info, json.loads(d["camera"])["scale"], 1.0)
 
-        assert errors == [], errors
-        assert outside == [], f"the page tried to reach {outside}"
-        bridge.pump.cancel()
-        await browser.close()
+        assert problems == [], problems
     viewer.close()
     assert viewer.pool.memory_usage == 0
-
-
-async def _until(predicate: Any) -> None:
-    """Yield to the loop until ``predicate()`` holds (the loop delivers the messages it waits on)."""
-    while not predicate():
-        await asyncio.sleep(0)
 
 
 def test_minified_tiles_are_box_filtered_not_aliased() -> None:
@@ -318,36 +195,11 @@ def test_minified_tiles_are_box_filtered_not_aliased() -> None:
 
 async def _drive_checker(checker: np.ndarray) -> None:
     viewer = Viewer(checker, height=420, contrast_limits=(0, 255))
-    bundle = (REPO / "simplezarr" / "static" / "widget.js").read_bytes()
-    harness = (Path(__file__).parent / "harness.html").read_bytes()
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
-        page = await browser.new_page(viewport={"width": 900, "height": 700})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-
-        async def serve(route: Any) -> None:
-            name = route.request.url.rsplit("/", 1)[-1]
-            body, kind = (
-                (bundle, "text/javascript") if name == "widget.js" else (harness, "text/html")
-            )
-            await route.fulfill(body=body, content_type=kind)
-
-        await page.route("http://harness.test/**", serve)
-        bridge = Bridge(viewer, page)
-        await bridge.install()
-        await page.goto("http://harness.test/harness.html")
-        await page.wait_for_function("() => window.harnessReady === true")
-        await page.evaluate("() => window.addView()")
-        d = await _settled(page)
+    async with hosted(viewer, height=700) as (page, _, problems):
+        d = await settled(page)
         cam = json.loads(d["camera"])
         assert 1 < cam["scale"] < 2  # minified: one device pixel spans 1..2 texels
-        url = await page.evaluate(
-            f"() => document.querySelector('{ROOT} canvas').toDataURL('image/png')"
-        )
-        img = np.asarray(
-            Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L")
-        )
+        img = (await canvas(page)).mean(axis=2)
         h, w = cam["size"]
         centre = img[int(h / 2) - 60 : int(h / 2) + 60, int(w / 2) - 60 : int(w / 2) + 60]
         # Nearest sampling would give only 0 and 255 here; the mean of the checks is 127.5.
@@ -357,18 +209,11 @@ async def _drive_checker(checker: np.ndarray) -> None:
         await page.wait_for_function(
             f"() => JSON.parse(document.querySelector('{ROOT}').dataset.camera).scale < 0.3"
         )
-        await _settled(page)
-        url = await page.evaluate(
-            f"() => document.querySelector('{ROOT} canvas').toDataURL('image/png')"
-        )
-        img = np.asarray(
-            Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("L")
-        )
+        await settled(page)
+        img = (await canvas(page)).mean(axis=2)
         values = set(
             np.unique(img[int(h / 2) - 60 : int(h / 2) + 60, int(w / 2) - 60 : int(w / 2) + 60])
         )
         assert values <= {0, 255} and len(values) == 2
-        assert errors == []
-        bridge.pump.cancel()
-        await browser.close()
+        assert problems == [], problems
     viewer.close()

@@ -10,8 +10,10 @@ page error may occur. Screenshots are kept (see the printed folder).
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import simplezarr
 from simplezarr import data
 from simplezarr.utils.multiscale import MultiscaleInfo
+from tests.browser._harness import expected_level
 from tests.browser._servers import (
     CHROMIUM_FLAGS,
     copy_notebook,
@@ -45,14 +49,6 @@ def _settled(page: Any, timeout: int = WAIT_MS) -> dict[str, str]:
         timeout=timeout,
     )
     return dict(page.evaluate(f"() => ({{...document.querySelector('{VIEWER}').dataset}})"))
-
-
-def _expected_level(info: MultiscaleInfo, scale_css: float, dpr: float) -> int:
-    best = 0
-    for s in info.scales:
-        if all(v <= scale_css / dpr * (1 + 1e-6) for v in s.spatial_scale[-2:]):
-            best = s.level
-    return best
 
 
 def _world(cam: dict[str, Any], css: tuple[float, float]) -> list[float]:
@@ -107,28 +103,40 @@ def _check_pixel(
     assert r > 10, f"the probe at {css} is on background ({values}): the check would prove little"
 
 
-def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
-    require_chromium()
-    shots = screenshot_dir()
-    errors: list[str] = []
+@contextlib.contextmanager
+def _run_all(tmp_path: Path, name: str) -> Iterator[tuple[Any, list[str]]]:
+    """A real JupyterLab with ``notebooks/NAME`` open in Chromium and "Run all" started.
+
+    Yields the page and the list of page errors; stops browser and server after.
+    """
     with jupyterlab(tmp_path) as lab, sync_api.sync_playwright() as p:
-        copy_notebook(NOTEBOOK, lab)
+        copy_notebook(name, lab)
         browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(lab.notebook_url(NOTEBOOK))
+        page.goto(lab.notebook_url(name))
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=WAIT_MS)
         page.wait_for_function(
             "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
             timeout=WAIT_MS,
         )
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        try:
+            yield page, errors
+        finally:
+            browser.close()
 
+
+def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
+    require_chromium()
+    shots = screenshot_dir()
+    with _run_all(tmp_path, NOTEBOOK) as (page, errors):
         d = _settled(page, FIRST_RUN_MS)
-        info = MultiscaleInfo.from_zarr_node(__import__("simplezarr").open(data.large_2d()))[0]
+        info = MultiscaleInfo.from_zarr_node(simplezarr.open(data.large_2d()))[0]
         dpr = page.evaluate("() => window.devicePixelRatio")
         cam = json.loads(d["camera"])
-        assert int(d["level"]) == _expected_level(info, cam["scale"], dpr)
+        assert int(d["level"]) == expected_level(info, cam["scale"], dpr)
         assert int(d["level"]) > 0  # fitted: a coarse level, not the 16k one
         spot = _bright_spot(info, cam)
         _check_pixel(page, info, d, spot)
@@ -164,7 +172,7 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         d = _settled(page)
         zoomed = json.loads(d["camera"])
         assert zoomed["scale"] < moved["scale"]
-        assert int(d["level"]) == _expected_level(info, zoomed["scale"], dpr) < before
+        assert int(d["level"]) == expected_level(info, zoomed["scale"], dpr) < before
         _check_pixel(page, info, d, spot)
         page.screenshot(path=str(shots / "lab-2-zoomed.png"))
 
@@ -195,7 +203,6 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
             ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
         )
         assert error_outputs.count() == 0, error_outputs.first.inner_text()
-        browser.close()
     assert errors == [], errors
     print(f"screenshots in {shots}")
 
@@ -204,20 +211,7 @@ def test_pyramids_notebook_in_jupyterlab(tmp_path: Path) -> None:
     """The teaching notebook: both pyramids show, and the level label follows the viewer."""
     require_chromium()
     shots = screenshot_dir()
-    errors: list[str] = []
-    name = "02-image-pyramids.ipynb"
-    with jupyterlab(tmp_path) as lab, sync_api.sync_playwright() as p:
-        copy_notebook(name, lab)
-        browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(lab.notebook_url(name))
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=WAIT_MS)
-        page.wait_for_function(
-            "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=WAIT_MS,
-        )
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    with _run_all(tmp_path, "02-image-pyramids.ipynb") as (page, errors):
         for i in (0, 1):
             view = page.locator(".jp-NotebookPanel .simplezarr-viewer").nth(i)
             view.wait_for(timeout=FIRST_RUN_MS)
@@ -264,5 +258,4 @@ def test_pyramids_notebook_in_jupyterlab(tmp_path: Path) -> None:
             ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
         )
         assert error_outputs.count() == 0, error_outputs.first.inner_text()
-        browser.close()
     assert errors == [], errors

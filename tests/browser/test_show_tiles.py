@@ -1,7 +1,7 @@
 """Tier A: tile outlines (``Viewer.show_tiles``) in real Chromium against the real Viewer.
 
-Reuses ``test_bundle.py``'s bridge (the real bundle, the widget's comm carried
-as Jupyter carries it). Where the outlines must be is derived from what the
+Uses the tier-A harness (``_harness.py``: the real bundle, the widget's comm
+carried as Jupyter carries it). Where the outlines must be is derived from what the
 page reports (``data-camera``, ``data-level``) and the ``levels`` trait (scale,
 offset, chunk of the level in use); their colour from the page's own legend.
 The outline of an edge at device coordinate ``e`` is the one device pixel
@@ -12,30 +12,25 @@ that contains it (the last one for an edge on the canvas's far border), see
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import io
 import itertools
 import json
 import math
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import zarr
-from PIL import Image
 from zarr.storage import MemoryStore
 
 from simplezarr.utils._pyramid import write_multiscale
 from simplezarr.viewer.widget import Viewer
-from tests.browser._servers import CHROMIUM_FLAGS, REPO, require_chromium, screenshot_dir
-from tests.browser.test_bundle import ROOT, WAIT_MS, Bridge, _settled, _until, _volume
+from tests.browser._harness import ROOT, WAIT_MS, canvas, hosted, settled, until
+from tests.browser._servers import require_chromium, screenshot_dir
+from tests.browser.test_bundle import _volume
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.async_api")
 
 
 def test_tile_outlines_follow_the_trait() -> None:
@@ -46,54 +41,11 @@ def test_tile_outlines_follow_the_trait() -> None:
     asyncio.run(_drive(node, screenshot_dir()))
 
 
-@contextlib.asynccontextmanager
-async def _page(viewer: Viewer) -> AsyncIterator[tuple[Any, Bridge, list[str]]]:
-    """The harness page with one view of ``viewer``; yields (page, bridge, problems)."""
-    bundle = (REPO / "simplezarr" / "static" / "widget.js").read_bytes()
-    harness = (Path(__file__).parent / "harness.html").read_bytes()
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_FLAGS)
-        page = await browser.new_page(viewport={"width": 900, "height": 520})
-        problems: list[str] = []
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-
-        async def serve(route: Any) -> None:
-            name = route.request.url.rsplit("/", 1)[-1]
-            body, kind = (
-                (bundle, "text/javascript") if name == "widget.js" else (harness, "text/html")
-            )
-            await route.fulfill(body=body, content_type=kind)
-
-        async def refuse(route: Any) -> None:
-            problems.append(f"the page tried to reach {route.request.url}")
-            await route.abort()
-
-        await page.route("**/*", refuse)
-        await page.route("http://harness.test/**", serve)
-        bridge = Bridge(viewer, page)
-        await bridge.install()
-        await page.goto("http://harness.test/harness.html")
-        await page.wait_for_function("() => window.harnessReady === true")
-        await page.evaluate("() => window.addView()")
-        try:
-            yield page, bridge, problems
-        finally:
-            bridge.pump.cancel()
-            await browser.close()
-
-
-async def _canvas(page: Any) -> np.ndarray:
-    """The canvas's drawing buffer as (h, w, 3) uint8."""
-    url = await page.evaluate(f"() => document.querySelector('{ROOT} canvas').toDataURL()")
-    png = base64.b64decode(url.split(",", 1)[1])
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-
-
 async def _shows(page: Any, flag: str) -> dict[str, str]:
     await page.wait_for_function(
         f"() => document.querySelector('{ROOT}').dataset.showTiles === '{flag}'", timeout=WAIT_MS
     )
-    return await _settled(page)
+    return await settled(page)
 
 
 async def _legend(page: Any) -> list[tuple[int, str, tuple[int, int, int]]]:
@@ -139,10 +91,10 @@ def _between(lines: list[int]) -> list[int]:
 
 async def _drive(node: Any, shots: Path) -> None:
     viewer = Viewer(node, height=420, contrast_limits=(0, 65535))
-    async with _page(viewer) as (page, bridge, problems):
+    async with hosted(viewer) as (page, bridge, problems):
         # Off by default: no outlines, no legend, the toggle not pressed.
         d = await _shows(page, "0")
-        off = await _canvas(page)
+        off = await canvas(page)
         assert await _legend(page) == []
         button = page.locator(f"{ROOT} .sz-tiles")
         assert await button.get_attribute("aria-pressed") == "false"
@@ -151,7 +103,7 @@ async def _drive(node: Any, shots: Path) -> None:
         sent = bridge.custom_sent
         viewer.show_tiles = True
         d = await _shows(page, "1")
-        on = await _canvas(page)
+        on = await canvas(page)
         assert bridge.custom_sent == sent
         assert await button.get_attribute("aria-pressed") == "true"
         level = int(d["level"])
@@ -192,18 +144,18 @@ async def _drive(node: Any, shots: Path) -> None:
 
         # The toolbar toggle writes the trait; the outlines go, the image is as before.
         await button.click()
-        await asyncio.wait_for(_until(lambda: viewer.show_tiles is False), 30)
+        await asyncio.wait_for(until(lambda: viewer.show_tiles is False), 30)
         await _shows(page, "0")
-        assert np.array_equal(await _canvas(page), off)
+        assert np.array_equal(await canvas(page), off)
         assert await _legend(page) == []
         assert await button.get_attribute("aria-pressed") == "false"
 
         # The `t` key toggles too.
         await page.locator(f"{ROOT} canvas").focus()
         await page.keyboard.press("t")
-        await asyncio.wait_for(_until(lambda: viewer.show_tiles is True), 30)
+        await asyncio.wait_for(until(lambda: viewer.show_tiles is True), 30)
         await _shows(page, "1")
-        assert np.array_equal(await _canvas(page), on)
+        assert np.array_equal(await canvas(page), on)
         assert bridge.custom_sent == sent
         assert problems == [], problems
     viewer.close()
