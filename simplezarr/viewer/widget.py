@@ -32,7 +32,7 @@ import pathlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import anywidget
@@ -207,6 +207,7 @@ class Viewer(anywidget.AnyWidget):
         # Display settings not given follow the channel shown (see Notes).
         self._auto_colormap = colormap is None
         self._auto_contrast = contrast_limits is None
+        self._channel_contrast: dict[int, list[float]] = {}
         self._setting_auto = True  # the defaults below are not "set by the user"
 
         try:
@@ -385,17 +386,57 @@ class Viewer(anywidget.AnyWidget):
             )
 
     def _follow_channel(self, old: Mapping[str, int], new: Mapping[str, int]) -> None:
-        """Show a newly selected channel in its own colour and window, where not set by hand."""
+        """Show a newly selected channel in its own colour and window, where not set by hand.
+
+        The window may need a read of the coarsest level (no ``omero`` window);
+        with a loop that read runs on the encode threads, never on the loop
+        thread (a remote store would block the kernel), and its result is
+        kept per channel.
+        """
         c_name = self._layout.channel_slider
         if c_name is None or not old or old.get(c_name) == new.get(c_name):
             return
         info = self._pool.multiscale_info
+        channel = new[c_name]
+        if self._auto_colormap:
+            self._set_auto("colormap", default_colormap(info, new))
+        if not self._auto_contrast:
+            return
+        cached = self._channel_contrast.get(channel)
+        call_soon, executor = self._call_soon, self._executor
+        if cached is not None or call_soon is None or executor is None:
+            if cached is None:
+                cached = self._channel_contrast[channel] = default_contrast(
+                    info, self._layout, new
+                )
+            self._set_auto("contrast_limits", cached)
+            return
+
+        def apply(limits: list[float]) -> None:  # on the loop
+            self._channel_contrast[channel] = limits
+            if not self._closed and self._auto_contrast and self.position.get(c_name) == channel:
+                self._set_auto("contrast_limits", limits)
+
+        def done(future: Future[list[float]]) -> None:  # on an encode thread
+            if future.cancelled():
+                return
+            try:
+                call_soon(apply, future.result())
+            except Exception:
+                logger.exception("simplezarr Viewer: contrast limits for channel %d", channel)
+
+        try:
+            executor.submit(default_contrast, info, self._layout, dict(new)).add_done_callback(
+                done
+            )
+        except RuntimeError:
+            pass  # the viewer is closing
+
+    def _set_auto(self, name: str, value: Any) -> None:
+        """Set a display trait as a default (it keeps following the channel)."""
         self._setting_auto = True
         try:
-            if self._auto_colormap:
-                self.colormap = default_colormap(info, new)
-            if self._auto_contrast:
-                self.contrast_limits = default_contrast(info, self._layout, new)
+            setattr(self, name, value)
         finally:
             self._setting_auto = False
 

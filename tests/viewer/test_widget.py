@@ -12,7 +12,7 @@ import pytest
 import traitlets
 import zarr
 
-from simplezarr.utils import ChunkPool
+from simplezarr.utils import ChunkPool, MultiscaleInfo
 from simplezarr.viewer import widget as widget_module
 from simplezarr.viewer.tiles import image_layout
 from simplezarr.viewer.widget import Viewer
@@ -659,3 +659,36 @@ def test_a_failed_read_in_a_notebook_is_logged_once_and_the_rest_is_served(
         "could not read level 0 to choose contrast" in r.getMessage() for r in caplog.records
     )
     viewer.close()
+
+
+@pytest.mark.timeout(60)  # a read on the loop thread would deadlock here: fail fast
+def test_a_channel_switch_reads_its_contrast_off_the_loop_thread() -> None:
+    from tests._stores import GatedStore
+
+    data = np.random.default_rng(5).integers(0, 4000, (3, 64, 80), dtype=np.uint16)
+    data[1] *= 7  # channel 1 has a different range
+    base = zarr.storage.MemoryStore()
+    make_image(data, base, axes="cyx", chunks=(1, 32, 32))  # no omero windows
+    gated = GatedStore(base)
+    gated.gate.set()
+
+    async def main() -> tuple[list[float], list[float], list[float]]:
+        viewer = Viewer(zarr.open_group(gated, mode="r+"))
+        first = list(viewer.contrast_limits)
+        changed = asyncio.Event()
+        viewer.observe(lambda change: changed.set(), names="contrast_limits")
+        gated.gate.clear()  # from now on every chunk read waits at the gate
+        viewer.position = {"c": 1}  # on the loop thread, as a front-end message would
+        during = list(viewer.contrast_limits)  # the read is still at the gate
+        gated.gate.set()
+        await asyncio.wait_for(changed.wait(), 30)
+        after = list(viewer.contrast_limits)
+        viewer.close()
+        return first, during, after
+
+    first, during, after = asyncio.run(main())
+    (info,) = MultiscaleInfo.from_zarr_node(zarr.open_group(base, mode="r"))
+    coarsest_c1 = np.asarray(info.scales[-1].array[1])
+    assert during == first
+    assert after == pytest.approx(list(np.percentile(coarsest_c1, [0.5, 99.5])))
+    assert after != first
