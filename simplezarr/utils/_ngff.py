@@ -20,11 +20,34 @@ that reduces to it is read: scale, translation, identity, sequence, mapAxis
 rotation matrices whose linear part is a positive scaled permutation. Anything
 else (shear, real rotation, flips, displacement fields, coordinate arrays,
 transforms stored in arrays) raises a ``ValueError`` that names the transform.
+
+Untrusted documents
+-------------------
+
+Metadata comes from files and servers that nobody checked, so every value is
+checked for its type and size before it is used: numbers must be finite
+floats (an integer of 400 digits is an error, not an ``OverflowError``),
+nested ``sequence``/``byDimension``/``bijection`` transforms may be at most
+:data:`MAX_NESTING` deep (not a ``RecursionError``). A bad value raises a
+``ValueError`` that names the place in the document.
+
+Axes from dimension names
+-------------------------
+
+Arrays without OME axes may still name their dimensions: zarr v3
+``dimension_names`` or the xarray attribute ``_ARRAY_DIMENSIONS`` (zarr v2;
+tifffile writes its axis codes there, ``"CYX"``). :func:`axes_from_names`
+reads them when they are unique and give at least two spatial axes (one for
+a 1D array); tifffile's codes are mapped (``S``, the samples of an RGB
+image, is a channel axis).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +55,18 @@ from typing import Any
 __all__ = [
     "FN",
     "KNOWN_VERSIONS",
+    "MAX_NESTING",
     "SPACE_UNITS",
     "AxisMap",
+    "axes_from_names",
     "guess_axes",
     "normalize_unit",
     "parse_transform",
     "parse_transforms",
+    "shape_factor",
+    "short",
     "type_from_name",
+    "warn",
 ]
 
 #: Prefix of every error message and warning raised while reading metadata.
@@ -46,6 +74,28 @@ FN = "MultiscaleInfo.from_zarr_node()"
 
 #: OME-NGFF versions read without a warning.
 KNOWN_VERSIONS = ("0.1", "0.2", "0.3", "0.4", "0.5")
+
+_UTILS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message: str) -> None:
+    """``warnings.warn(message)`` attributed to the first caller outside ``simplezarr.utils``.
+
+    The reader recurses (plates, wells, fields), so a fixed ``stacklevel``
+    would point at a different line for each layout.
+    """
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _UTILS_DIR
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+#: How deep transforms may nest (sequence in sequence ...): a bound on the reader's recursion.
+MAX_NESTING = 16
 
 #: The spatial units of OME-NGFF (UDUNITS-2 names) and their factor to metres.
 SPACE_UNITS: dict[str, float] = {
@@ -167,6 +217,59 @@ def guess_axes(shape: Sequence[int]) -> tuple[tuple[str, str | None], ...]:
     return extra + last5
 
 
+# tifffile's axis codes (TiffPageSeries.axes) that name a known axis kind.
+_TIFF_CODES = {
+    "T": "time",
+    "C": "channel",
+    "S": "channel",
+    "Z": "space",
+    "Y": "space",
+    "X": "space",
+}
+
+
+def axes_from_names(names: Any, ndim: int) -> tuple[tuple[str, str | None], ...] | None:
+    """``(name, type)`` per axis from an array's dimension names, or ``None`` to guess.
+
+    ``names`` is zarr v3 ``dimension_names`` or the ``_ARRAY_DIMENSIONS``
+    attribute. Used only when there is one unique, non-empty string per axis
+    and at least ``min(2, ndim)`` of them are spatial (``x``, ``y``, ``z``).
+    tifffile's one-letter codes (``"C", "Y", "X"``) become lower-case names;
+    its ``S`` (samples, e.g. RGB) is a channel axis named ``c`` (``s`` when
+    there is also a ``C``).
+    """
+    if not isinstance(names, list | tuple) or len(names) != ndim or ndim == 0:
+        return None
+    if not all(isinstance(n, str) and n.strip() for n in names):
+        return None
+    out: list[tuple[str, str | None]] = []
+    if all(len(n) == 1 and n.isupper() for n in names):  # tifffile axis codes
+        for n in names:
+            name = "c" if n == "S" and "C" not in names else n.lower()
+            out.append((name, _TIFF_CODES.get(n)))
+    else:
+        out = [(n, type_from_name(n)) for n in names]
+    if len({n for n, _ in out}) != ndim:
+        return None
+    if sum(kind == "space" for _, kind in out) < min(2, ndim):
+        return None
+    return tuple(out)
+
+
+def shape_factor(n0: int, n: int) -> float:
+    """The pixel-size factor of a level of ``n`` pixels against a level of ``n0``.
+
+    An integer ``r`` when ``n`` is ``n0 / r`` rounded up or down (a pyramid
+    that halves 1001 pixels into 501 or 500 has factor 2), else the ratio.
+    """
+    if n0 <= 0 or n <= 0:
+        return 1.0
+    r = round(n0 / n)
+    if r >= 1 and n in (-(-n0 // r), n0 // r):
+        return float(r)
+    return n0 / n
+
+
 @dataclass(frozen=True)
 class AxisMap:
     """An axis-aligned transform: ``out[i] = scale[i] * in[source[i]] + translation[i]``.
@@ -231,15 +334,23 @@ class AxisMap:
 def _floats(value: Any, kind: str, where: str) -> tuple[float, ...]:
     if not isinstance(value, list | tuple) or not value:
         raise ValueError(f"{FN}: {where}: {kind} must be a list of numbers, got {value!r}")
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in value):
+        raise ValueError(f"{FN}: {where}: {kind} must be a list of numbers, got {short(value)}")
     try:
         out = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{FN}: {where}: {kind} must be a list of numbers, got {value!r}"
-        ) from None
+    except OverflowError:  # an integer beyond the float range
+        out = (math.inf,)
     if not all(math.isfinite(v) for v in out):
-        raise ValueError(f"{FN}: {where}: {kind} {value!r} has a non-finite value")
+        raise ValueError(
+            f"{FN}: {where}: {kind} {short(value)} has a non-finite value (not a finite float)"
+        )
     return out
+
+
+def short(value: Any, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 400-digit number stays readable)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_scale(values: tuple[float, ...], kind: str, raw: Any, where: str) -> None:
@@ -274,7 +385,7 @@ def _matrix(t: dict[str, Any], kind: str, n_in: int, where: str) -> AxisMap:
     return AxisMap(tuple(source), tuple(scale), tuple(translation), kind == "affine")
 
 
-def _by_dimension(t: dict[str, Any], n_in: int, where: str) -> AxisMap:
+def _by_dimension(t: dict[str, Any], n_in: int, where: str, depth: int) -> AxisMap:
     parts = t.get("transformations")
     if not isinstance(parts, list) or not parts:
         raise ValueError(f"{FN}: {where}: byDimension needs a list of transformations")
@@ -291,7 +402,7 @@ def _by_dimension(t: dict[str, Any], n_in: int, where: str) -> AxisMap:
                 f"{FN}: {where}: byDimension inputAxes {ins!r} out of range (0..{n_in - 1})"
             )
         inner = part.get("transformation", part)  # some drafts inline the transform
-        sub = parse_transform(inner, len(ins), where)
+        sub = parse_transform(inner, len(ins), where, depth=depth + 1)
         if sub.ndim_out != len(outs):
             raise ValueError(
                 f"{FN}: {where}: byDimension outputAxes {outs!r} do not match its transformation"
@@ -323,11 +434,16 @@ def _unsupported(t: Any, kind: Any, where: str, detail: str = "") -> AxisMap:
     )
 
 
-def parse_transform(t: Any, n_in: int, where: str) -> AxisMap:
+def parse_transform(t: Any, n_in: int, where: str, *, depth: int = 0) -> AxisMap:
     """Reduce one coordinate transformation (a JSON dict) on ``n_in`` input axes to an AxisMap.
 
-    ``where`` names the place in the metadata for error messages.
+    ``where`` names the place in the metadata for error messages; ``depth``
+    counts the transforms this one is nested in (at most :data:`MAX_NESTING`).
     """
+    if depth > MAX_NESTING:
+        raise ValueError(
+            f"{FN}: {where}: coordinate transformations are nested more than {MAX_NESTING} deep"
+        )
     if not isinstance(t, dict):
         raise ValueError(f"{FN}: {where}: a coordinate transformation must be a dict, got {t!r}")
     kind = t.get("type")
@@ -359,23 +475,32 @@ def parse_transform(t: Any, n_in: int, where: str) -> AxisMap:
         parts = t.get("transformations")
         if not isinstance(parts, list):
             raise ValueError(f"{FN}: {where}: sequence needs a list of transformations")
-        return parse_transforms(parts, n_in, where)
+        return parse_transforms(parts, n_in, where, depth=depth + 1)
     if kind == "bijection":
-        return parse_transform(t.get("forward"), n_in, where)
+        return parse_transform(t.get("forward"), n_in, where, depth=depth + 1)
     if kind == "byDimension":
-        return _by_dimension(t, n_in, where)
+        return _by_dimension(t, n_in, where, depth)
     if kind in ("affine", "rotation"):
         return _matrix(t, kind, n_in, where)
     return _unsupported(t, kind, where)
 
 
-def parse_transforms(ts: Any, n_in: int, where: str) -> AxisMap:
-    """Compose a list of transformations, applied in order (first one first)."""
+def parse_transforms(ts: Any, n_in: int, where: str, *, depth: int = 0) -> AxisMap:
+    """Compose a list of transformations, applied in order (first one first).
+
+    The result's scales and translations are finite: a composition that
+    overflows (a scale of 1e300 twice) raises a ``ValueError``.
+    """
     if ts is None:
         return AxisMap.identity(n_in)
     if not isinstance(ts, list):
         raise ValueError(f"{FN}: {where}: coordinateTransformations must be a list, got {ts!r}")
     result = AxisMap.identity(n_in)
     for t in ts:
-        result = result.then(parse_transform(t, result.ndim_out, where))
+        result = result.then(parse_transform(t, result.ndim_out, where, depth=depth))
+    if not all(math.isfinite(v) for v in result.scale + result.translation):
+        raise ValueError(
+            f"{FN}: {where}: the coordinate transformations {short(ts)} overflow: the "
+            f"composed scale {result.scale} or translation {result.translation} is not finite"
+        )
     return result

@@ -18,6 +18,8 @@ per multiscale image found at ``node``:
 * the ``bioformats2raw.layout``: the series listed in ``OME/`` (``series``),
   else the groups ``"0"``, ``"1"``, ... that exist;
 * HCS ``plate`` and ``well`` groups: every field of every well;
+* label images (``image-label``): read like any image, with
+  ``MultiscaleInfo.is_labels`` set;
 * a plain zarr array: one single-level image with guessed axes (below);
 * a plain group without OME metadata: if its arrays are named by level
   (``0, 1, 2`` or ``s0, s1``...), have one ndim and shrink level by level,
@@ -26,9 +28,40 @@ per multiscale image found at ``node``:
   down for OME images. ``labels`` are not images of their own here: open the
   label group itself to see one.
 
+Each image has a ``path``: where its group (or array) is inside the node
+that was read, e.g. ``"A/1/0"`` for field 0 of well A/1 of a plate. Paths
+are unique where names often are not (every field of an iohub plate is
+called ``"0"``), so they are what selects an image; the metadata ``name``
+stays as a label.
+
 Unknown version strings (``0.6rc0``, ``0.7``) are read as far as possible
-with a ``warnings.warn``. Malformed metadata raises ``ValueError`` naming
-``MultiscaleInfo.from_zarr_node()``, the node and the offending value.
+with a ``warnings.warn``.
+
+Malformed metadata
+------------------
+
+Metadata is untrusted input. What cannot be read raises ``ValueError``
+naming ``MultiscaleInfo.from_zarr_node()``, the node, the field and the
+offending value (never a raw ``TypeError``, ``KeyError``,
+``OverflowError`` or ``RecursionError``); what can be read around raises a
+``warnings.warn`` that names the field and says what was read instead:
+
+* errors: a field of the wrong type (``multiscales``, ``datasets``,
+  ``axes``, ``plate``, ``plate.wells``, ``well.images``,
+  ``coordinateSystems``), a missing or unusable dataset path, duplicate axis
+  names, scales <= 0, numbers that are not finite floats (``1e999``, an
+  integer of 400 digits), transforms nested more than 16 deep, images nested
+  more than 8 groups deep, more than 64 levels, an empty level, and any
+  geometry beyond the finite range below;
+* warnings: a bad plate/well entry (skipped), an ``omero`` field of the
+  wrong type or a window value that is not a finite number (ignored: the
+  viewer then falls back as without a window), level shapes that grow
+  while the scales grow, a 0.4+ dataset without ``coordinateTransformations``
+  (its scale is derived from the shape ratio), mixed or unknown units.
+
+Every geometry returned is finite: scales in ``[1e-100, 1e100]`` and all
+world coordinates of every level (``offset``, ``offset + shape * scale``)
+within ``+-1e100``, so that sums, centres and ratios of them stay finite.
 
 Axes of arrays without metadata
 -------------------------------
@@ -37,7 +70,21 @@ Axes of arrays without metadata
 ``(y, x, c)`` when the last size is 3 or 4 (interleaved RGB(A)), else
 ``(z, y, x)``; 4D ``(c, z, y, x)``; 5D ``(t, c, z, y, x)``; more dimensions
 get untyped ``dim_0, dim_1, ...`` before ``(t, c, z, y, x)``. Scale 1,
-offset 0, no unit.
+offset 0, no unit. Dimension names, when the array has them (zarr v3
+``dimension_names``, the xarray/tifffile attribute ``_ARRAY_DIMENSIONS``)
+and they name at least two spatial axes, are used instead of the guess.
+
+Levels without transforms
+-------------------------
+
+OME-NGFF 0.1-0.3 pyramids have no ``coordinateTransformations`` (every
+``tifffile.imread(path, aszarr=True)`` pyramid of an OME-TIFF is such a 0.1
+document), and neither do arrays named by level in a plain group. A level
+without transforms gets the scale its shape implies: the ratio of the
+finest level's size to its own along each spatial axis (an integer when
+the shape is the finest one divided by it, rounded up or down), and the
+pixel-centre translation below. In a 0.4+ document, where transforms are
+required, this comes with a warning.
 
 Coordinates: the pixel-centre convention
 ----------------------------------------
@@ -69,6 +116,13 @@ translation) map array indices to the image's coordinate system; the
 multiscale-level ("global") ``coordinateTransformations`` are applied after
 them. ``ScaleInfo.scale``/``offset`` hold the result per array axis: the
 world position of pixel ``idx`` is ``offset + idx * scale``.
+
+Axis order: a transform may permute axes (0.6 ``mapAxis``, or a rotation
+matrix that is a permutation): the array axes are then named as the world
+axes they become (``ScaleInfo.axes``, array order), and
+``ScaleInfo.axis_order`` keeps the world order, so that
+``ScaleInfo.spatial_axes`` lists the array axes in world order (``z, y,
+x``) and the last two are the physical ``y`` and ``x`` plane.
 
 Levels are ordered finest first (by mean spatial scale) even when the
 datasets are not.
@@ -151,6 +205,11 @@ class ScaleInfo:
         centre of pixel 0 (see the module docstring).
     shard_shape : tuple of int or None
         The shard shape of a sharded (zarr v3) array, else ``None``.
+    axis_order : tuple of int or None
+        The array axis of each axis of the image's coordinate system, in
+        that system's order, when a transform permutes the axes (e.g.
+        ``(2, 0, 1)``: world ``z`` is array axis 2); ``None`` when it is the
+        array order.
     """
 
     array: Any  # zarr.Array
@@ -163,6 +222,7 @@ class ScaleInfo:
     scale: tuple[float, ...]  # per array axis
     offset: tuple[float, ...]  # per array axis, world position of pixel 0's centre
     shard_shape: tuple[int, ...] | None = None
+    axis_order: tuple[int, ...] | None = None  # array axis of each world axis, if permuted
 
     def __repr__(self) -> str:
         return (
@@ -183,8 +243,14 @@ class ScaleInfo:
 
     @property
     def spatial_axes(self) -> tuple[int, ...]:
-        """Indices of the array axes of type ``"space"``, in array order."""
-        return tuple(i for i, a in enumerate(self.axes) if a.type == "space")
+        """Indices of the array axes of type ``"space"``, in world order.
+
+        World order is the array order unless a transform permutes the axes
+        (see :attr:`axis_order`); the last two are the image's ``y`` and
+        ``x``.
+        """
+        order = self.axis_order if self.axis_order is not None else range(len(self.axes))
+        return tuple(i for i in order if self.axes[i].type == "space")
 
     @property
     def channel_axis(self) -> int | None:
@@ -263,6 +329,16 @@ class MultiscaleInfo:
     version : str or None
         The OME-NGFF version (``"0.4"``, ``"0.5"``, ``"0.6rc0"``), ``None``
         for arrays without OME metadata.
+    path : str
+        Where the image is inside the node given to ``from_zarr_node()``:
+        its group's path (``"A/1/0"`` for a plate field, ``"0"`` for a
+        bioformats2raw series), the array's path for a plain array, ``""``
+        for the node itself. Unique unless one group holds several
+        ``multiscales`` (select those by index or name).
+    is_labels : bool
+        Whether the image is a label image (``image-label`` metadata): its
+        values are ids, not intensities. Label images keep the axes of the
+        image they label, often with a channel axis of size 1.
     """
 
     name: str
@@ -270,12 +346,15 @@ class MultiscaleInfo:
     scales: tuple[ScaleInfo, ...]
     channels: tuple[ChannelInfo, ...] | None = None
     version: str | None = None
+    path: str = ""
+    is_labels: bool = False
 
     def __repr__(self) -> str:
         levels = ", ".join(str(s.shape) for s in self.scales)
+        labels = ", is_labels=True" if self.is_labels else ""
         return (
-            f"MultiscaleInfo(name={self.name!r}, version={self.version!r}, "
-            f"axes={self.axes_names!r}, unit={self.unit!r}, levels=[{levels}])"
+            f"MultiscaleInfo(name={self.name!r}, path={self.path!r}, version={self.version!r}, "
+            f"axes={self.axes_names!r}, unit={self.unit!r}{labels}, levels=[{levels}])"
         )
 
     @property
@@ -323,9 +402,17 @@ class MultiscaleInfo:
         Raises
         ------
         ValueError
-            Malformed or uninterpretable metadata, or no image found.
+            Malformed or uninterpretable metadata (the message names the
+            node, the field and the value; see the module docstring), or no
+            image found.
         TypeError
             ``node`` is not a zarr group or array.
+
+        Warns
+        -----
+        UserWarning
+            Metadata read with a best guess: unknown versions, units, bad
+            ``omero`` fields, missing transforms (see the module docstring).
         """
         from simplezarr.utils._omezarr import read_node
 

@@ -587,9 +587,15 @@ def _bad(mutate: Any) -> Any:
     [
         (lambda ms: ms.pop("datasets"), r"'datasets' is missing or empty: None"),
         (lambda ms: ms.update(datasets=[]), r"'datasets' is missing or empty: \[\]"),
-        (lambda ms: ms["datasets"][0].update(path="nope"), r"dataset path 'nope' does not exist"),
-        (lambda ms: ms["datasets"][0].update(path="g"), r"dataset path 'g' is a group"),
-        (lambda ms: ms["datasets"][0].pop("path"), r"dataset path must be a non-empty string"),
+        (
+            lambda ms: ms["datasets"][0].update(path="nope"),
+            r"datasets\[0\]\.path 'nope' does not exist",
+        ),
+        (lambda ms: ms["datasets"][0].update(path="g"), r"datasets\[0\]\.path 'g' is a group"),
+        (
+            lambda ms: ms["datasets"][0].pop("path"),
+            r"datasets\[0\]\.path must be a non-empty relative path",
+        ),
         (lambda ms: ms["axes"].pop(), r"1 axes \['y'\] but dataset '0' has 2 dimensions"),
         (
             lambda ms: ms["datasets"][0].update(
@@ -613,3 +619,169 @@ def test_multiscales_not_a_list_raises() -> None:
     group.attrs["multiscales"] = {"datasets": []}
     with pytest.raises(ValueError, match=r"'multiscales' must be a non-empty list"):
         MultiscaleInfo.from_zarr_node(group)
+
+
+# -- real files: OME-TIFF pyramids, plates named by path, labels, permuted axes ---------------
+
+
+def _ome_tiff_pyramid(path: Path, shape: tuple[int, int, int] = (3, 1001, 777)) -> np.ndarray:
+    """An OME-TIFF pyramid written by tifffile (sub-IFDs, floor-halved levels); its level 0."""
+    tifffile = pytest.importorskip("tifffile")
+    data = np.random.default_rng(1).integers(0, 4000, shape, dtype="uint16")
+    with tifffile.TiffWriter(path, ome=True) as tw:
+        kw: dict[str, Any] = {"tile": (128, 128), "photometric": "minisblack"}
+        tw.write(data, subifds=2, metadata={"axes": "CYX"}, **kw)
+        tw.write(data[:, ::2, ::2][:, : shape[1] // 2, : shape[2] // 2], subfiletype=1, **kw)
+        tw.write(data[:, ::4, ::4][:, : shape[1] // 4, : shape[2] // 4], subfiletype=1, **kw)
+    return data
+
+
+def test_ome_tiff_pyramid_gets_scales_from_shapes(tmp_path: Path) -> None:
+    # tifffile's zarr store writes an OME-NGFF 0.1 group: no axes, no transforms
+    tifffile = pytest.importorskip("tifffile")
+    data = _ome_tiff_pyramid(tmp_path / "p.ome.tif")
+    store = tifffile.imread(tmp_path / "p.ome.tif", aszarr=True)
+    try:
+        group = zarr.open_group(store, mode="r")
+        assert group.attrs["multiscales"][0]["version"] == "0.1"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # 0.1 has no transforms: nothing to warn about
+            (info,) = MultiscaleInfo.from_zarr_node(group)
+        assert info.axes_names == ("c", "y", "x")  # from tifffile's _ARRAY_DIMENSIONS "CYX"
+        assert [s.shape for s in info.scales] == [(3, 1001, 777), (3, 500, 388), (3, 250, 194)]
+        for level, f in enumerate([1.0, 2.0, 4.0]):
+            si = info.scales[level]
+            assert si.scale == (1.0, f, f)
+            assert si.offset == (0.0, (f - 1) / 2, (f - 1) / 2)  # pixel centres line up
+        np.testing.assert_array_equal(info.scales[0].array[...], data)
+    finally:
+        store.close()
+
+
+def test_04_without_transforms_warns_and_uses_shape_ratios() -> None:
+    group = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=2)
+    for path, shape in {"0": (3, 64, 96), "1": (3, 32, 48), "2": (3, 16, 24)}.items():
+        group.create_array(path, shape=shape, dtype="uint8")
+    axes = [{"name": "z", "type": "space"}, {"name": "y", "type": "space"}, {"name": "x"}]
+    group.attrs["multiscales"] = [
+        {
+            "version": "0.4",
+            "axes": axes,
+            "datasets": [{"path": "0"}, {"path": "1"}, {"path": "2"}],
+            "coordinateTransformations": [{"type": "scale", "scale": [5.0, 0.5, 0.5]}],
+        }
+    ]
+    with pytest.warns(UserWarning, match=r"'1', '2' have no coordinateTransformations"):
+        (info,) = MultiscaleInfo.from_zarr_node(group)
+    # z keeps its size (factor 1), y and x halve; then the global scale applies
+    assert [s.scale for s in info.scales] == [(5, 0.5, 0.5), (5, 1, 1), (5, 2, 2)]
+    assert info.scales[2].offset == (0.0, 0.75, 0.75)  # (4 - 1) / 2 level-0 pixels of 0.5
+
+
+def test_plate_images_are_named_by_path(tmp_path: Path) -> None:
+    # iohub writes every field of a well as an image called "0"
+    root = zarr.open_group(tmp_path / "plate.zarr", mode="w", zarr_format=3)
+    wells = ["A/1", "A/2", "B/1"]
+    root.attrs["ome"] = {
+        "version": "0.5",
+        "plate": {
+            "columns": [{"name": "1"}, {"name": "2"}],
+            "rows": [{"name": "A"}, {"name": "B"}],
+            "wells": [{"path": w, "rowIndex": 0, "columnIndex": 0} for w in wells],
+        },
+    }
+    for i, w in enumerate(wells):
+        well = root.require_group(w)
+        well.attrs["ome"] = {"version": "0.5", "well": {"images": [{"path": "0"}]}}
+        field = well.create_group("0")
+        attrs = _simple_attrs(3, [_ds("0", 1.0)])
+        attrs["ome"]["multiscales"][0]["name"] = "0"
+        field.attrs.update(attrs)
+        field.create_array("0", shape=(8 + i, 8), dtype="uint8")
+    infos = MultiscaleInfo.from_zarr_node(reopen(root))
+    assert [i.name for i in infos] == ["0", "0", "0"]  # the metadata name stays a label
+    assert [i.path for i in infos] == ["A/1/0", "A/2/0", "B/1/0"]
+    assert [i.scales[0].path for i in infos] == ["A/1/0/0", "A/2/0/0", "B/1/0/0"]
+    assert infos[1].scales[0].shape == (9, 8)
+    assert not any(i.is_labels for i in infos)
+
+
+def test_label_image_is_marked_and_keeps_its_axes(tmp_path: Path) -> None:
+    from simplezarr.utils._pyramid import write_labels, write_multiscale
+
+    image = np.zeros((2, 4, 32, 32), dtype="uint16")
+    group = write_multiscale(image, str(tmp_path / "img.zarr"), axes="czyx", name="img")
+    labels = np.zeros((4, 32, 32), dtype="uint32")
+    labels[:, 4:9, 4:9] = 7
+    write_labels(labels, group, "cells")
+    (image_info,) = MultiscaleInfo.from_zarr_node(sz_open(tmp_path / "img.zarr"))
+    (label,) = MultiscaleInfo.from_zarr_node(sz_open(tmp_path / "img.zarr" / "labels" / "cells"))
+    assert label.is_labels and not image_info.is_labels
+    assert "is_labels=True" in repr(label)
+    # the c axis is real: the writer keeps the image's axes with one channel
+    assert label.axes_names == ("c", "z", "y", "x") and label.scales[0].shape[0] == 1
+    assert label.scales[0].nchannels == 1
+
+
+# neuroglancer's all_0.6/simple/rotation.zarr: a rotation matrix that permutes z, y, x
+ROTATION_06 = {
+    "ome": {
+        "version": "0.6.dev3",
+        "multiscales": [
+            {
+                "name": "multiscales",
+                "coordinateSystems": [
+                    {
+                        "name": "physical",
+                        "axes": [
+                            {"type": "space", "name": n, "unit": "micrometer"}
+                            for n in ("z", "y", "x")
+                        ],
+                    }
+                ],
+                "datasets": [
+                    {
+                        "path": "array",
+                        "coordinateTransformations": [
+                            {
+                                "type": "rotation",
+                                "output": "physical",
+                                "input": "array",
+                                "rotation": [[0, 0, 1], [1, 0, 0], [0, 1, 0]],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+}
+
+
+def test_axis_permuting_transform_keeps_the_physical_plane_last() -> None:
+    group = zarr.open_group(zarr.storage.MemoryStore(), mode="w", attributes=ROTATION_06)
+    group.create_array("array", shape=(4, 5, 6), dtype="uint8")
+    with pytest.warns(UserWarning, match=r"'0.6.dev3'.*not known"):
+        (info,) = MultiscaleInfo.from_zarr_node(group)
+    (si,) = info.scales
+    # physical z = array axis 2, y = array axis 0, x = array axis 1
+    assert si.axes_names == ("y", "x", "z")
+    assert si.axis_order == (2, 0, 1)
+    assert si.spatial_axes == (2, 0, 1)  # world order: z, y, x
+    y, x = si.spatial_axes[-2:]
+    assert (si.axes[y].name, si.axes[x].name) == ("y", "x")  # the plane a viewer shows
+    assert si.spatial_shape == (6, 4, 5)
+
+
+def test_unpermuted_images_have_no_axis_order(tmp_path: Path) -> None:
+    (info,) = MultiscaleInfo.from_zarr_node(sz_open(np.zeros((3, 8, 8), dtype="uint8")))
+    assert info.scales[0].axis_order is None and info.scales[0].spatial_axes == (1, 2)
+
+
+def test_plain_arrays_use_their_dimension_names() -> None:
+    group = zarr.open_group(zarr.storage.MemoryStore(), mode="w", zarr_format=3)
+    group.create_array("a", shape=(5, 30, 40), dtype="uint8", dimension_names=["t", "y", "x"])
+    group.create_array("b", shape=(5, 30, 40), dtype="uint8", dimension_names=["p", "q", "r"])
+    a, b = MultiscaleInfo.from_zarr_node(group)
+    assert a.axes_names == ("t", "y", "x") and a.axes[0].type == "time"
+    assert b.axes_names == ("z", "y", "x")  # names without two spatial axes: guessed
