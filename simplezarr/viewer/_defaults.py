@@ -4,13 +4,17 @@ Which image of a source to show, the names of a slider's indices (``omero``
 channel labels), and the default colormap and contrast limits of the channel
 shown: its ``omero`` colour (images with several channels; white counts as
 gray) and window, else the 0.5 / 99.5 percentiles of one plane of the
-coarsest level (at most 2048 x 2048 pixels of it are read). Kept apart from
+coarsest level (at most 2048 x 2048 pixels of it). Kept apart from
 :mod:`.widget`, which only routes.
+
+The percentiles need data, read by :mod:`._contrast` (never waiting on a
+store without a bound); until they arrive, and when they cannot be read, the
+contrast is :func:`provisional_contrast`: the ``omero`` window when there is
+one (no read at all), else the dtype's range.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -19,17 +23,17 @@ import numpy as np
 
 from simplezarr.utils.multiscale import MultiscaleInfo
 
-from .geometry import ImageLayout
-
-__all__ = ["HEX", "default_colormap", "default_contrast", "pick_image", "slider_labels"]
+__all__ = [
+    "HEX",
+    "default_colormap",
+    "omero_window",
+    "pick_image",
+    "provisional_contrast",
+    "slider_labels",
+]
 
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 """A ``#rrggbb`` colour."""
-
-logger = logging.getLogger("simplezarr")
-
-# Plane of the coarsest level sampled for default contrast limits: at most this many pixels a side.
-_CONTRAST_SAMPLE = 2048
 
 
 def pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:
@@ -68,54 +72,25 @@ def default_colormap(info: MultiscaleInfo, position: Mapping[str, int]) -> str:
     return f"#{color.lstrip('#').lower()}"
 
 
-def default_contrast(
-    info: MultiscaleInfo, layout: ImageLayout, position: Mapping[str, int]
-) -> list[float]:
-    """Contrast limits from ``omero`` windows, else 0.5/99.5 percentiles of the coarsest level."""
+def omero_window(info: MultiscaleInfo, position: Mapping[str, int]) -> list[float] | None:
+    """The ``omero`` window ``[start, end]`` of the channel shown, if it has a valid one."""
+    if not info.channels:
+        return None
     first = info.scales[0]
     c_axis = first.channel_axis
-    if info.channels:
-        c = position.get(first.axes[c_axis].name, 0) if c_axis is not None else 0
-        if 0 <= c < len(info.channels):
-            ch = info.channels[c]
-            if (
-                ch.window_start is not None
-                and ch.window_end is not None
-                and ch.window_start < ch.window_end
-            ):
-                return [float(ch.window_start), float(ch.window_end)]
-    level = len(info.scales) - 1
-    coarsest = info.scales[level]
-    sel: list[int | slice] = [slice(None)] * layout.ndim
-    for slider, i in zip(layout.sliders, layout.slider_indices(level, position), strict=True):
-        sel[slider.axis] = i
-    for axis in (layout.y_axis, layout.x_axis):
-        n = coarsest.shape[axis]
-        start = max(0, (n - _CONTRAST_SAMPLE) // 2)
-        sel[axis] = slice(start, min(n, start + _CONTRAST_SAMPLE))
-    try:
-        values = np.asarray(coarsest.array[tuple(sel)])
-    except Exception as exc:  # a failing store must not stop the viewer from opening
-        fallback = _dtype_range(np.dtype(coarsest.dtype))
-        logger.warning(
-            "Viewer(): could not read level %d to choose contrast limits (%s: %s); using %s",
-            level,
-            type(exc).__name__,
-            exc,
-            fallback,
-        )
-        return fallback
-    if values.dtype.kind == "b":
-        return [0.0, 1.0]
-    if values.dtype.kind not in "uif":
-        return [0.0, 1.0]
-    values = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
-    if values.size == 0:
-        return [0.0, 1.0]
-    lo, hi = (float(v) for v in np.percentile(values, [0.5, 99.5]))
-    if not hi > lo:
-        hi = lo + 1.0
-    return [lo, hi]
+    c = position.get(first.axes[c_axis].name, 0) if c_axis is not None else 0
+    if not 0 <= c < len(info.channels):
+        return None
+    ch = info.channels[c]
+    if ch.window_start is None or ch.window_end is None or not ch.window_start < ch.window_end:
+        return None
+    return [float(ch.window_start), float(ch.window_end)]
+
+
+def provisional_contrast(info: MultiscaleInfo, position: Mapping[str, int]) -> list[float]:
+    """Contrast limits that need no read: the ``omero`` window, else the dtype's range."""
+    window = omero_window(info, position)
+    return window if window is not None else _dtype_range(np.dtype(info.scales[-1].dtype))
 
 
 def _dtype_range(dtype: np.dtype[Any]) -> list[float]:

@@ -25,6 +25,13 @@ is never read for nothing); when even level 0 is coarser than a device pixel
 Wanted chunks: :func:`wanted_chunks` returns the chunks of one level that
 intersect the viewport grown by a margin, ordered by the distance of their
 centre to the viewport centre (centre-out), at most ``max_chunks`` of them.
+
+Bounds: :func:`clamp_viewport` keeps a viewport's centre on the image (level
+0's outer pixel edges, :func:`clamp_center`) and its scale in
+:func:`scale_limits` (from 256 CSS pixels per finest level-0 pixel to 16
+times the image's extent per CSS pixel, wider than the front end's own zoom
+limits), so that with a bounded size every derived number stays finite and
+the work stays proportional to the view, whatever a message asked.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Bounds",
+    "Camera",
     "ImageLayout",
     "LevelGeometry",
     "SliderAxis",
@@ -44,8 +52,12 @@ __all__ = [
     "chunk_bounds",
     "chunk_range",
     "chunk_shape",
+    "clamp_center",
+    "clamp_viewport",
     "fit",
     "map_index",
+    "provisional_camera",
+    "scale_limits",
     "wanted_chunks",
 ]
 
@@ -316,6 +328,89 @@ def fit(level: LevelGeometry, size: tuple[float, float]) -> tuple[tuple[float, f
     h = max(size[0], 1.0)
     w = max(size[1], 1.0)
     return center, max((y1 - y0) / h, (x1 - x0) / w)
+
+
+def clamp_center(level: LevelGeometry, center: Sequence[float]) -> tuple[float, float]:
+    """``center`` ``(y, x)`` moved onto the world rectangle of ``level`` (its outer edges).
+
+    A centre on the image keeps some of it in view at any zoom (as map viewers
+    do); the front end clamps its camera the same way (``js/camera.ts``).
+    """
+    y0, x0, y1, x1 = level.bounds
+    return (min(max(float(center[0]), y0), y1), min(max(float(center[1]), x0), x1))
+
+
+# Scale limits of clamp_viewport, as factors of the finest level-0 pixel and
+# of the image's extent: wider than the front end's (64 and 8, js/camera.ts).
+_MAX_MAGNIFICATION = 256.0
+_MAX_EXTENTS_PER_PIXEL = 16.0
+
+
+def scale_limits(levels: Sequence[LevelGeometry]) -> tuple[float, float]:
+    """The ``(smallest, largest)`` scale a viewport may have, in world units per CSS pixel.
+
+    From 256 CSS pixels per finest level-0 pixel (zoomed far in) to 16 times
+    the image's larger world extent per CSS pixel (the image far smaller than
+    a pixel).
+    """
+    if not levels:
+        raise ValueError("scale_limits(): no levels given")
+    level0 = levels[0]
+    y0, x0, y1, x1 = level0.bounds
+    lo = min(level0.scale) / _MAX_MAGNIFICATION
+    return lo, max(lo, _MAX_EXTENTS_PER_PIXEL * max(y1 - y0, x1 - x0))
+
+
+def clamp_viewport(levels: Sequence[LevelGeometry], viewport: Viewport) -> Viewport:
+    """``viewport`` with its centre on the image and its scale within :func:`scale_limits`.
+
+    Size and dpr are left alone (the protocol bounds them). A viewport that
+    needs no clamping is returned as is.
+    """
+    lo, hi = scale_limits(levels)
+    center = clamp_center(levels[0], viewport.center)
+    scale = min(max(viewport.scale, lo), hi)
+    if center == tuple(viewport.center) and scale == viewport.scale:
+        return viewport
+    return Viewport(center=center, scale=scale, size=viewport.size, dpr=viewport.dpr)
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A camera as the viewer's traits say it: ``center`` [y, x], ``zoom``, and its ``level``.
+
+    ``zoom`` is CSS pixels per level-0 pixel along x; ``level`` the level a
+    view of the size the camera was made for uses.
+    """
+
+    center: tuple[float, float]
+    zoom: float
+    level: int
+
+
+def provisional_camera(
+    levels: Sequence[LevelGeometry],
+    size: tuple[float, float],
+    *,
+    center: Sequence[float] | None = None,
+    zoom: float | None = None,
+    dpr: float = 1.0,
+) -> Camera:
+    """The camera of a view of ``size`` CSS px before it renders.
+
+    ``center`` default: the image centre (:func:`fit`); given, it is kept on
+    the image (:func:`clamp_center`). ``zoom`` default: the zoom that fits the
+    image in ``size``. ``level`` is what :func:`choose_level` picks for that
+    view at ``dpr``.
+    """
+    level0 = levels[0]
+    fit_center, fit_scale = fit(level0, size)
+    scale = fit_scale if not zoom else level0.scale[1] / zoom
+    lo, hi = scale_limits(levels)
+    scale = min(max(scale, lo), hi)
+    where = clamp_center(level0, center if center is not None else fit_center)
+    level = choose_level(levels, Viewport(center=where, scale=scale, size=size, dpr=dpr))
+    return Camera(center=where, zoom=level0.scale[1] / scale, level=level)
 
 
 @dataclass(frozen=True)

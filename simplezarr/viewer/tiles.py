@@ -19,6 +19,19 @@ On each viewport (:meth:`TileStreamer.update_viewport`) it:
 Moving along z (or t, c) inside one chunk's depth re-encodes from the pooled
 data and reads nothing.
 
+Bounds: each viewport is clamped first (:func:`~.geometry.clamp_viewport`:
+centre on the image, scale in a sane range), and the chunks one view wants
+at once are capped by ``max_chunks`` and by ``max_bytes`` (their decoded size,
+whole N-D chunks), keeping those nearest the centre; a view cut short by a cap
+is logged once per level. So one message can never queue more reads than
+that.
+
+Failures: a chunk whose read or encode fails becomes a ``tile_error`` message
+for its tile (once per failure per view), is counted as ``failed`` in
+``status`` (no longer pending), and is read again under the retry policy of
+:mod:`._failures` (on a later viewport message, at most once per
+``retry_after`` seconds).
+
 Threads
 -------
 *Async mode* (``call_soon_threadsafe`` given, the viewer in a kernel): every
@@ -37,29 +50,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
-from simplezarr.utils.multiscale import MultiscaleInfo
+import numpy as np
 
-from ._protocol import drop_message, plane_key, status_message, tile_key, tile_message
+from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
+
+from ._failures import FailureLog
+from ._layout import TileJob, image_layout, plan_tiles
+from ._protocol import drop_message, status_message, tile_error_message, tile_message
 from .encode import EncodedTile, encode_tile
-from .geometry import (
-    Bounds,
-    ImageLayout,
-    LevelGeometry,
-    SliderAxis,
-    TileHeader,
-    Viewport,
-    choose_level,
-    chunk_bounds,
-    chunk_shape,
-    wanted_chunks,
-)
+from .geometry import ImageLayout, TileHeader, Viewport, choose_level, clamp_viewport
 
 __all__ = ["SendFn", "StreamerStats", "TileStreamer", "image_layout"]
 
@@ -69,52 +75,6 @@ SendFn = Callable[[dict[str, Any], list[bytes]], None]
 """``send(message, buffers)``, e.g. ``widget.send``."""
 
 _Key = tuple[int, tuple[int, ...]]
-
-
-def image_layout(info: MultiscaleInfo) -> ImageLayout:
-    """The :class:`~.geometry.ImageLayout` of an image: displayed axes and sliders.
-
-    The displayed axes are the last two spatial axes (the last two axes when
-    fewer than two are typed ``"space"``); every other axis is a slider, in
-    array order.
-    """
-    first = info.scales[0]
-    ndim = len(first.shape)
-    if ndim < 2:
-        raise ValueError(
-            f"image_layout(): image {info.name!r} has {ndim} axis; the viewer needs at least 2"
-        )
-    spatial = first.spatial_axes
-    y_axis, x_axis = spatial[-2:] if len(spatial) >= 2 else (ndim - 2, ndim - 1)
-    levels = tuple(
-        LevelGeometry(
-            shape=(s.shape[y_axis], s.shape[x_axis]),
-            chunk=(s.chunk_shape[y_axis], s.chunk_shape[x_axis]),
-            scale=(float(s.scale[y_axis]), float(s.scale[x_axis])),
-            offset=(float(s.offset[y_axis]), float(s.offset[x_axis])),
-        )
-        for s in info.scales
-    )
-    others = [a for a in range(ndim) if a not in (y_axis, x_axis)]
-    sliders = tuple(
-        SliderAxis(
-            name=first.axes[a].name,
-            axis=a,
-            type=first.axes[a].type,
-            unit=first.axes[a].unit,
-            size=first.shape[a],
-            scale=float(first.scale[a]),
-            offset=float(first.offset[a]),
-        )
-        for a in others
-    )
-    slider_levels = tuple(
-        tuple(
-            (float(s.scale[a]), float(s.offset[a]), s.shape[a], s.chunk_shape[a]) for a in others
-        )
-        for s in info.scales
-    )
-    return ImageLayout(ndim, y_axis, x_axis, levels, sliders, slider_levels)
 
 
 @dataclass
@@ -127,19 +87,10 @@ class StreamerStats:
     skipped: int = 0  # encodes not started: the tile was no longer wanted
     tiles: int = 0  # tiles sent
     failures: int = 0  # chunks whose read or encode failed
+    errors: int = 0  # tile_error messages sent
+    retries: int = 0  # failed chunks got again for a retry
+    cut: int = 0  # viewports whose wanted chunks were cut by max_chunks or max_bytes
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-
-@dataclass(frozen=True, eq=False)
-class _TileJob:
-    key: str
-    level: int
-    chunk: tuple[int, int]
-    index: tuple[int, ...]
-    selection: tuple[int | slice, ...]
-    bounds: Bounds
-    shape: tuple[int, int]
-    plane: str
 
 
 def _loaded(loc: ChunkLocation) -> bool:
@@ -173,9 +124,14 @@ class TileStreamer(ChunkManager):
         Band around the view to fetch too, as a fraction of the view extent.
     max_chunks : int
         Upper bound on the chunks wanted at once.
-    failures : set, optional
-        ``(level, index)`` of chunks that already failed, shared between the
-        streamers of one viewer, so each failure is logged once.
+    max_bytes : int, optional
+        Upper bound on the decoded bytes of the chunks wanted at once (whole
+        N-D chunks of the level in use; at least one chunk is always wanted).
+        ``None``: no bound beyond ``max_chunks``.
+    failures : FailureLog, optional
+        The failed chunks, shared between the streamers of one viewer (each
+        failure is logged once; retries release a chunk in every view).
+        Default: a log of its own with the default retry policy.
     """
 
     def __init__(
@@ -190,7 +146,8 @@ class TileStreamer(ChunkManager):
         position: Mapping[str, int] | None = None,
         margin: float = 0.1,
         max_chunks: int = 1024,
-        failures: set[_Key] | None = None,
+        max_bytes: int | None = None,
+        failures: FailureLog | None = None,
     ) -> None:
         super().__init__(pool)
         self._layout = layout
@@ -201,19 +158,27 @@ class TileStreamer(ChunkManager):
         self._position = dict(position) if position is not None else layout.default_position()
         self._margin = margin
         self._max_chunks = max_chunks
-        self._failures = failures if failures is not None else set()
+        self._max_bytes = max_bytes
+        self._chunk_nbytes = [
+            max(1, math.prod(s.chunk_shape) * np.dtype(s.dtype).itemsize)
+            for s in pool.multiscale_info.scales
+        ]
+        self._cut_levels: set[int] = set()
+        self._failures = failures if failures is not None else FailureLog()
+        self._failures.register(self)
         self.stats = StreamerStats()
         self._viewport: Viewport | None = None
         self._seq = -1
         self._level = 0
         self._closed = False
         # Replaced, never mutated, so that encode workers may read them.
-        self._wanted: dict[str, _TileJob] = {}
-        self._by_chunk: dict[_Key, _TileJob] = {}
+        self._wanted: dict[str, TileJob] = {}
+        self._by_chunk: dict[_Key, TileJob] = {}
         self._locations: dict[_Key, ChunkLocation] = {}
         self._sent: set[str] = set()
         self._inflight: set[str] = set()
-        self._failed: set[_Key] = set()
+        self._failed: dict[_Key, str] = {}  # chunk -> why, for tile_error
+        self._error_sent: set[str] = set()  # tile keys announced with tile_error
         self._status_due = False
         self._idle_callbacks: list[Callable[[], Any]] = []
 
@@ -254,17 +219,27 @@ class TileStreamer(ChunkManager):
         )
 
     @property
+    def failed(self) -> int:
+        """Tiles wanted whose chunk failed (each announced with ``tile_error``)."""
+        return sum(1 for job in self._wanted.values() if (job.level, job.index) in self._failed)
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
         return self._closed
 
     def update_viewport(self, viewport: Viewport, seq: int) -> None:
-        """Serve a new viewport; a ``seq`` older than the last one is ignored."""
+        """Serve a new viewport; a ``seq`` older than the last one is ignored.
+
+        The viewport is clamped (:func:`~.geometry.clamp_viewport`) first.
+        Failed chunks it still wants are read again when their retry is due
+        (see :mod:`._failures`).
+        """
         if self._closed or seq < self._seq:
             return
-        self._viewport = viewport
+        self._viewport = clamp_viewport(self._layout.levels, viewport)
         self._seq = seq
-        self._retile()
+        self._retile(retry=True)
         if self._call_soon is None:
             self._send_status()
 
@@ -294,6 +269,7 @@ class TileStreamer(ChunkManager):
             except Exception as exc:
                 self._fail((job.level, job.index), exc)
                 continue
+            self._failures.succeeded((job.level, job.index))
             self._start(job, loc)
         self._send_status()
 
@@ -315,14 +291,40 @@ class TileStreamer(ChunkManager):
         if self._closed:
             return
         self._closed = True
+        self._failures.unregister(self)
         self._wanted = {}
         self._by_chunk = {}
         self._locations = {}
         self.drop_all()
-        if announce and self._sent:
-            self._safe_send(drop_message(self._view, sorted(self._sent)), [])
+        if announce and (self._sent or self._error_sent):
+            self._safe_send(drop_message(self._view, sorted(self._sent | self._error_sent)), [])
         self._sent.clear()
+        self._error_sent.clear()
+        self._failed.clear()
         self._run_idle_callbacks()
+
+    def release_failed(self, key: _Key) -> bool:
+        """For a retry: drop the failed chunk ``key`` if this view holds it failed.
+
+        Returns whether it did; then :meth:`reacquire` gets it again.
+        """
+        if self._closed or key not in self._failed or key not in self._locations:
+            return False
+        del self._failed[key]
+        del self._locations[key]
+        job = self._by_chunk.get(key)
+        if job is not None:
+            self._error_sent.discard(job.key)
+        self.drop_chunk(*key)
+        return True
+
+    def reacquire(self, key: _Key) -> None:
+        """For a retry: get chunk ``key`` again if this view still wants it."""
+        if self._closed or key not in self._by_chunk or key in self._locations:
+            return
+        self.stats.retries += 1
+        self._get(key)
+        self._status_later()
 
     # -- ChunkManager handlers ----------------------------------------------------
 
@@ -330,41 +332,27 @@ class TileStreamer(ChunkManager):
         """A chunk arrived: in async mode, start encoding its tile if still wanted."""
         if self._closed or self._call_soon is None:
             return  # sync mode: flush_now() does the work in the caller's thread
-        job = self._by_chunk.get((chunk_location.level, chunk_location.index))
-        if job is not None:
+        key = (chunk_location.level, chunk_location.index)
+        job = self._by_chunk.get(key)
+        if job is not None and self._locations.get(key) is chunk_location:
+            self._failures.succeeded(key)
             self._start(job, chunk_location)
 
     # -- internals ----------------------------------------------------------------
 
-    def _retile(self) -> None:
+    def _retile(self, *, retry: bool = False) -> None:
         viewport = self._viewport
         assert viewport is not None
-        layout = self._layout
-        level = choose_level(layout.levels, viewport)
-        geometry = layout.levels[level]
-        chunks = wanted_chunks(
-            geometry, viewport, margin=self._margin, max_chunks=self._max_chunks
+        level = choose_level(self._layout.levels, viewport)
+        limit = self._chunk_limit(level)
+        jobs = plan_tiles(
+            self._layout, viewport, level, self._position, margin=self._margin, limit=limit + 1
         )
-        plane = plane_key(layout.slider_names, self._position)
-        slider_chunks, within = layout.locate(level, self._position)
-        selection = layout.plane_selection(within)
-        wanted: dict[str, _TileJob] = {}
-        by_chunk: dict[_Key, _TileJob] = {}
-        for chunk in chunks:
-            index = layout.chunk_index(chunk, slider_chunks)
-            key = tile_key(level, chunk, plane)
-            job = _TileJob(
-                key,
-                level,
-                chunk,
-                index,
-                selection,
-                chunk_bounds(geometry, chunk),
-                chunk_shape(geometry, chunk),
-                plane,
-            )
-            wanted[key] = job
-            by_chunk[(level, index)] = job
+        if len(jobs) > limit:
+            jobs = jobs[:limit]
+            self._cut(level)
+        wanted = {job.key: job for job in jobs}
+        by_chunk = {(job.level, job.index): job for job in jobs}
         self._level = level
         self._wanted = wanted
         self._by_chunk = by_chunk
@@ -373,26 +361,63 @@ class TileStreamer(ChunkManager):
         locations = self._locations
         for k in [k for k in locations if k not in by_chunk]:
             del locations[k]
-            self._failed.discard(k)
+            self._failed.pop(k, None)
             self.drop_chunk(*k)
             self.stats.drops += 1
-        gone = [k for k in self._sent if k not in wanted]
+        gone = [k for k in self._sent | self._error_sent if k not in wanted]
         if gone:
             self._sent.difference_update(gone)
+            self._error_sent.difference_update(gone)
             self._safe_send(drop_message(self._view, gone), [])
+
+        # Failed chunks still wanted: retry those due (a later viewport message
+        # only), announce the others' tiles (new keys after a plane change).
+        if retry:
+            due = [k for k in by_chunk if k in self._failed and self._failures.retry_due(k)]
+            if due:
+                self._failures.retry(due)
+        for k, why in self._failed.items():
+            self._announce_failure(by_chunk.get(k), why)
 
         # Get the new chunks, centre-out; encode the planes of loaded ones now.
         for k, job in by_chunk.items():
             loc = locations.get(k)
             if loc is None:
-                loc = self.get_chunk(*k)
-                locations[k] = loc
-                self.stats.gets += 1
-                if self._call_soon is not None:
-                    loc.future.add_done_callback(self._read_done_callback(loc))
+                self._get(k)
             elif self._call_soon is not None and job.key not in self._sent and _loaded(loc):
                 self._start(job, loc)
         self._status_later()
+
+    def _chunk_limit(self, level: int) -> int:
+        """Most chunks of ``level`` one view may want: ``max_chunks`` and ``max_bytes``."""
+        if self._max_bytes is None:
+            return max(0, self._max_chunks)
+        return max(0, min(self._max_chunks, max(1, self._max_bytes // self._chunk_nbytes[level])))
+
+    def _cut(self, level: int) -> None:
+        self.stats.cut += 1
+        if level in self._cut_levels:
+            return
+        self._cut_levels.add(level)
+        limit = self._chunk_limit(level)
+        logger.warning(
+            "simplezarr viewer: view %s wants more than %d chunks of level %d (%.1f MB each): "
+            "serving the %d nearest its centre (max_tiles %d, memory budget per view %s)",
+            self._view,
+            limit,
+            level,
+            self._chunk_nbytes[level] / 1e6,
+            limit,
+            self._max_chunks,
+            "none" if self._max_bytes is None else f"{self._max_bytes / 1e6:.0f} MB",
+        )
+
+    def _get(self, k: _Key) -> None:
+        loc = self.get_chunk(*k)
+        self._locations[k] = loc
+        self.stats.gets += 1
+        if self._call_soon is not None:
+            loc.future.add_done_callback(self._read_done_callback(loc))
 
     def _read_done_callback(self, loc: ChunkLocation) -> Callable[[Future[Any]], None]:
         call_soon = self._call_soon
@@ -402,30 +427,44 @@ class TileStreamer(ChunkManager):
             if future.cancelled() or future.exception() is None:
                 return
             try:
-                call_soon(self._fail, (loc.level, loc.index), future.exception())
+                call_soon(self._fail, (loc.level, loc.index), future.exception(), loc)
             except RuntimeError:
                 pass  # the loop is closed
 
         return done
 
-    def _fail(self, key: _Key, exc: BaseException | None) -> None:
-        if self._closed or key not in self._locations:
-            return
-        self._failed.add(key)
-        self.stats.failures += 1
+    def _fail(
+        self, key: _Key, exc: BaseException | None, loc: ChunkLocation | None = None
+    ) -> None:
+        held = self._locations.get(key)
+        if self._closed or held is None or (loc is not None and held is not loc):
+            return  # no longer wanted, or got again meanwhile
         # Log once per chunk, unless the pool (in async mode) has logged the failed read.
-        if key not in self._failures and not self.pool.async_load_handlers:
-            logger.warning(
-                "simplezarr viewer: no tile for chunk %s of level %d (view %s): %s",
-                key[1],
-                key[0],
-                self._view,
-                exc,
-            )
-        self._failures.add(key)
+        why = self._failures.record(key, exc, self._view, log=not self.pool.async_load_handlers)
+        self._failed[key] = why
+        self.stats.failures += 1
+        self._announce_failure(self._by_chunk.get(key), why)
         self._status_later()
 
-    def _start(self, job: _TileJob, loc: ChunkLocation) -> None:
+    def _announce_failure(self, job: TileJob | None, why: str) -> None:
+        """Send ``tile_error`` for a wanted tile, once per failure."""
+        if job is None or job.key in self._error_sent:
+            return
+        self._error_sent.add(job.key)
+        self.stats.errors += 1
+        message = tile_error_message(
+            view=self._view,
+            key=job.key,
+            level=job.level,
+            chunk=job.chunk,
+            plane=job.plane,
+            bounds=job.bounds,
+            error=why,
+            seq=self._seq,
+        )
+        self._safe_send(message, [])
+
+    def _start(self, job: TileJob, loc: ChunkLocation) -> None:
         if job.key in self._sent or job.key in self._inflight:
             return
         self._inflight.add(job.key)
@@ -437,7 +476,7 @@ class TileStreamer(ChunkManager):
         except RuntimeError:  # executor shut down: the viewer is closing
             self._inflight.discard(job.key)
 
-    def _encode_in_worker(self, job: _TileJob, loc: ChunkLocation) -> None:
+    def _encode_in_worker(self, job: TileJob, loc: ChunkLocation) -> None:
         call_soon = self._call_soon
         assert call_soon is not None
         result = self._encode(job, loc)
@@ -446,7 +485,7 @@ class TileStreamer(ChunkManager):
         except RuntimeError:
             pass  # the loop is closed
 
-    def _encode(self, job: _TileJob, loc: ChunkLocation) -> EncodedTile | BaseException | None:
+    def _encode(self, job: TileJob, loc: ChunkLocation) -> EncodedTile | BaseException | None:
         """Encode a tile; ``None`` when it is no longer wanted. Runs on any thread."""
         if self._closed or job.key not in self._wanted:
             with self.stats.lock:
@@ -462,7 +501,7 @@ class TileStreamer(ChunkManager):
             return exc
 
     def _finish(
-        self, job: _TileJob, loc: ChunkLocation, result: EncodedTile | BaseException | None
+        self, job: TileJob, loc: ChunkLocation, result: EncodedTile | BaseException | None
     ) -> None:
         """On the loop: send an encoded tile if still wanted, or recover."""
         self._inflight.discard(job.key)
@@ -526,7 +565,7 @@ class TileStreamer(ChunkManager):
         if self._closed:
             return
         message = status_message(
-            self._view, pending=self.pending, level=self._level, seq=self._seq
+            self._view, pending=self.pending, failed=self.failed, level=self._level, seq=self._seq
         )
         self._safe_send(message, [])
         self._check_idle()

@@ -19,8 +19,31 @@ by the viewer, and only the loop calls :meth:`send`. Without a running loop
 to produce the tiles of the views' current viewports.
 
 Bad input never raises out of the message handler: a malformed message is
-logged as a warning naming it and ignored; a user's observer that raises is
-logged.
+logged as a warning naming it and ignored (:mod:`._protocol` parses with
+bounds; :func:`~.geometry.clamp_viewport` keeps the geometry finite); a
+user's observer that raises is logged; nothing else a message triggers can
+raise out of it either (it is logged with its traceback).
+
+Memory: ``memory`` bounds the pool's held and cached chunk data (its
+``memory_budget``), and one view may want at most half of it at once (its
+chunks nearest the centre; the rest of a view too large for it stays empty,
+and a warning says so).
+
+Lifetime: a closed viewer holds nothing that outlives it; once unreferenced,
+it, its pool and its image are garbage (the front-end bundle is read once per
+process and given to anywidget as text: a ``Path`` would make anywidget keep
+a file-watch callback that references every instance forever). ipywidgets
+keeps every *open* widget in its registry, so an unreferenced viewer that was
+never closed stays alive: :meth:`Viewer.close` frees it.
+
+Camera before the first render: ``center``, ``zoom`` and ``level`` are true
+from construction. Unless ``center`` or ``zoom`` was given, they are a fit of
+the image to a view of ``height`` x :data:`DEFAULT_VIEW_WIDTH` CSS pixels at a
+device pixel ratio of 1, and the private synced trait ``_fit_pending`` is True:
+the first view to render fits the image to its real size and writes back
+``center``, ``zoom`` and ``_fit_pending = False``. Setting ``center`` or
+``zoom`` from Python after construction sets ``_fit_pending`` False (the
+camera asked for is kept); ``zoom = 0`` still means "fit now".
 """
 
 from __future__ import annotations
@@ -32,7 +55,7 @@ import pathlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anywidget
@@ -43,7 +66,9 @@ from simplezarr._open import open as open_source
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
-from ._defaults import HEX, default_colormap, default_contrast, pick_image, slider_labels
+from ._contrast import ChannelContrast
+from ._defaults import HEX, default_colormap, pick_image, slider_labels
+from ._failures import DEFAULT_RETRY_AFTER, FailureLog
 from ._protocol import (
     CloseMessage,
     ProtocolError,
@@ -51,22 +76,42 @@ from ._protocol import (
     ViewportMessage,
     parse_message,
 )
+from .geometry import clamp_center, provisional_camera
 from .tiles import TileStreamer, image_layout
 
-__all__ = ["COLORMAPS", "Viewer"]
+__all__ = ["COLORMAPS", "DEFAULT_MEMORY", "DEFAULT_VIEW_WIDTH", "Viewer"]
 
 logger = logging.getLogger("simplezarr")
 
 COLORMAPS = ("gray", "viridis", "magma", "inferno")
 """Named colormaps; a ``"#rrggbb"`` colour gives a black-to-colour ramp."""
 
+DEFAULT_MEMORY = 512 << 20
+"""Default ``Viewer(memory=...)``: bytes of chunk data the pool may hold and cache."""
+
+DEFAULT_VIEW_WIDTH = 800.0
+"""View width in CSS pixels assumed for the camera until a view renders and fits."""
+
 _ESM_PATH = pathlib.Path(__file__).resolve().parent.parent / "static" / "widget.js"
 _BUNDLE_FOUND = _ESM_PATH.is_file()
 _MISSING_BUNDLE_JS = (
     "export default { render({ el }) { el.textContent = "
     "'simplezarr: the front-end bundle simplezarr/static/widget.js is missing; "
-    "run `npm install && npm run build` (or `pip install -e .`) and restart the kernel'; } };"
+    "run `npm install && npm run build` (or `pip install -e .`) and restart the kernel'; } };\n"
 )
+
+
+def _bundle_text() -> str:
+    """The bundle's text, read once per process (see the module docstring: no ``Path``).
+
+    It always holds a newline, so anywidget never mistakes it for a file name.
+    """
+    if not _BUNDLE_FOUND:
+        return _MISSING_BUNDLE_JS
+    text = _ESM_PATH.read_text(encoding="utf-8")
+    return text if "\n" in text else text + "\n"
+
+
 # Default pool cache, in bytes of level-0 chunks.
 _CACHE_BYTES = 256 << 20
 
@@ -91,9 +136,18 @@ class Viewer(anywidget.AnyWidget):
         Chunks the pool keeps after every view dropped them (its
         ``cache_size``), so panning back and stepping z are fast. Default:
         as many level-0 chunks as fit in about 256 MB (at least 16).
+    memory : int, optional
+        Bytes of decoded chunk data the pool may hold and cache together (its
+        ``memory_budget``); one view wants at most half of it at once.
+        Default :data:`DEFAULT_MEMORY` (512 MB). Ignored for the pool of a
+        shared ``ChunkPool`` source, which keeps its own budget.
     contrast_limits : (float, float), optional
         In data units. Default: the ``omero`` window of the channel shown,
-        else the 0.5 and 99.5 percentiles of the coarsest level.
+        else the 0.5 and 99.5 percentiles of the coarsest level. Those are
+        read through the pool and never waited for in a running loop: until
+        they arrive (or if the read fails) the dtype's range is shown. Without
+        a loop, ``Viewer()`` waits for them at most the pool's read timeout,
+        then warns and uses the dtype's range.
     colormap : str, optional
         ``"gray"``, ``"viridis"``, ``"magma"``, ``"inferno"`` or ``"#rrggbb"``.
         Default: the ``omero`` colour of the channel shown when the image has
@@ -110,9 +164,12 @@ class Viewer(anywidget.AnyWidget):
     position : mapping, optional
         Level-0 index per non-displayed axis (see :attr:`sliders`).
     center : (float, float), optional
-        Camera centre ``[y, x]`` in world units; default the image centre.
-    zoom : float
-        CSS pixels per level-0 pixel; 0 fits the image.
+        Camera centre ``[y, x]`` in world units, kept on the image (clamped to
+        level 0's outer pixel edges); default the image centre.
+    zoom : float, optional
+        CSS pixels per level-0 pixel along x. Default (or 0): fit the image,
+        provisionally to a view of ``height`` x :data:`DEFAULT_VIEW_WIDTH` CSS
+        pixels until a view renders and fits to its real size.
     margin : float
         Band around each view that is fetched too, as a fraction of its extent.
     max_tiles : int
@@ -122,12 +179,20 @@ class Viewer(anywidget.AnyWidget):
     max_views : int
         Views served at once; the least recently active ones beyond it are
         closed (a view whose cell was cleared never says ``close``).
+    retry_after : float
+        Seconds before a chunk whose read failed may be read again; a retry
+        happens only on a later viewport message that still wants it.
 
     Notes
     -----
     Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
-    ``await viewer.wait_idle()`` waits until every view has its tiles. In
-    plain Python (no running loop), :meth:`flush_now` produces them.
+    ``await viewer.wait_idle()`` waits until every view has its tiles (or
+    their failures) and the default contrast is settled. In plain Python (no
+    running loop), :meth:`flush_now` produces them.
+
+    A tile whose chunk cannot be read is sent as a ``tile_error`` message
+    (the front end marks it) and logged; see :mod:`simplezarr.viewer._failures`
+    for when it is read again.
 
     Colormap and contrast limits that were not given (nor set later) follow
     the channel: moving the channel slider shows the new channel in its own
@@ -135,13 +200,14 @@ class Viewer(anywidget.AnyWidget):
     that is already shown does not count as setting it.
     """
 
-    _esm = _ESM_PATH if _BUNDLE_FOUND else _MISSING_BUNDLE_JS
+    _esm = _bundle_text()
 
     levels: traitlets.List[dict[str, Any]] = traitlets.List(read_only=True).tag(sync=True)
     sliders: traitlets.List[dict[str, Any]] = traitlets.List(read_only=True).tag(sync=True)
     position = traitlets.Dict().tag(sync=True)
     center = traitlets.List(traitlets.Float(), [0.0, 0.0], minlen=2, maxlen=2).tag(sync=True)
     zoom = traitlets.Float(0.0).tag(sync=True)
+    _fit_pending = traitlets.Bool(True).tag(sync=True)
     level = traitlets.Int(0, read_only=True).tag(sync=True)
     contrast_limits = traitlets.List(traitlets.Float(), [0.0, 1.0], minlen=2, maxlen=2).tag(
         sync=True
@@ -161,6 +227,7 @@ class Viewer(anywidget.AnyWidget):
         image: int | str = 0,
         storage_options: dict[str, Any] | None = None,
         level_cache: int | None = None,
+        memory: int | None = None,
         contrast_limits: tuple[float, float] | list[float] | None = None,
         colormap: str | None = None,
         gamma: float = 1.0,
@@ -168,11 +235,12 @@ class Viewer(anywidget.AnyWidget):
         show_tiles: bool = False,
         position: Mapping[str, int] | None = None,
         center: tuple[float, float] | list[float] | None = None,
-        zoom: float = 0.0,
+        zoom: float | None = None,
         margin: float = 0.1,
         max_tiles: int = 1024,
         encode_threads: int = 2,
         max_views: int = 8,
+        retry_after: float = DEFAULT_RETRY_AFTER,
         **kwargs: Any,
     ) -> None:
         if not _BUNDLE_FOUND:
@@ -180,6 +248,12 @@ class Viewer(anywidget.AnyWidget):
                 f"Viewer(): the front-end bundle {_ESM_PATH} is missing (it was not built). "
                 "Run `npm install && npm run build` in the repository (or `pip install -e .`, "
                 "which runs it), then restart the kernel."
+            )
+        if memory is None:
+            memory = DEFAULT_MEMORY
+        if isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0:
+            raise ValueError(
+                f"Viewer(): memory must be a positive number of bytes, not {memory!r}"
             )
         if isinstance(source, ChunkPool):
             pool, self._owns_pool = source, False
@@ -201,13 +275,13 @@ class Viewer(anywidget.AnyWidget):
         self._margin = margin
         self._max_tiles = max_tiles
         self._max_views = max_views
+        self._view_bytes = memory // 2
         self._streamers: OrderedDict[str, TileStreamer] = OrderedDict()
-        self._failures: set[tuple[int, tuple[int, ...]]] = set()
+        self._failures = FailureLog(retry_after)
         self._closed = False
         # Display settings not given follow the channel shown (see Notes).
         self._auto_colormap = colormap is None
         self._auto_contrast = contrast_limits is None
-        self._channel_contrast: dict[int, list[float]] = {}
         self._setting_auto = True  # the defaults below are not "set by the user"
 
         try:
@@ -224,6 +298,7 @@ class Viewer(anywidget.AnyWidget):
             self._executor = ThreadPoolExecutor(
                 max(1, encode_threads), thread_name_prefix="simplezarr-encode"
             )
+        self._contrast = ChannelContrast(pool, layout, loop=loop, apply=self._contrast_arrived)
 
         # All state is set before the widget opens its comm: one initial state message.
         first = info.scales[0]
@@ -232,17 +307,17 @@ class Viewer(anywidget.AnyWidget):
         self.gamma = gamma
         self.height = height
         self.show_tiles = show_tiles
-        self.zoom = zoom
-        bounds = layout.levels[0].bounds
-        self.center = (
-            list(center)
-            if center is not None
-            else [0.5 * (bounds[0] + bounds[2]), 0.5 * (bounds[1] + bounds[3])]
+        camera = provisional_camera(
+            layout.levels, (float(height), DEFAULT_VIEW_WIDTH), center=center, zoom=zoom or None
         )
+        self._fit_pending = center is None and not zoom
+        self.center = list(camera.center)  # validated: clamped onto the image
+        self.zoom = camera.zoom
+        self.set_trait("level", camera.level)
         self.contrast_limits = (
             list(contrast_limits)
             if contrast_limits is not None
-            else default_contrast(info, layout, self.position)
+            else self._contrast.limits(self.position)
         )
         self.set_trait(
             "levels",
@@ -301,7 +376,12 @@ class Viewer(anywidget.AnyWidget):
             streamer.flush_now()
 
     async def wait_idle(self) -> None:
-        """With a running loop: return once every view has all its wanted tiles."""
+        """With a running loop: return once every view has all its wanted tiles.
+
+        (Each tile sent or failed.) Waits for pending default contrast limits
+        too, so the traits are settled when it returns.
+        """
+        await self._contrast.settled()
         for streamer in list(self._streamers.values()):
             await streamer.wait_idle()
 
@@ -314,6 +394,7 @@ class Viewer(anywidget.AnyWidget):
         for streamer in self._streamers.values():
             streamer.close()
         self._streamers.clear()
+        self._contrast.close()
         if self._owns_pool:
             self._pool.destroy()
         if self._executor is not None:
@@ -349,6 +430,22 @@ class Viewer(anywidget.AnyWidget):
         if not math.isfinite(value) or value < 0:
             raise traitlets.TraitError(f"Viewer.zoom: {value!r} must be >= 0 (0 fits the image)")
         return value
+
+    @traitlets.validate("center")
+    def _valid_center(self, proposal: dict[str, Any]) -> list[float]:
+        value = [float(v) for v in proposal["value"]]
+        if not all(math.isfinite(v) for v in value):
+            raise traitlets.TraitError(
+                f"Viewer.center: {proposal['value']!r} must be two finite numbers [y, x]"
+            )
+        layout = getattr(self, "_layout", None)
+        return value if layout is None else list(clamp_center(layout.levels[0], value))
+
+    @traitlets.observe("center", "zoom")
+    def _camera_set(self, change: dict[str, Any]) -> None:
+        # Set after construction (Python or a view's write-back): no longer provisional.
+        if not getattr(self, "_setting_auto", True) and self._fit_pending:
+            self._fit_pending = False
 
     @traitlets.validate("position")
     def _valid_position(self, proposal: dict[str, Any]) -> dict[str, int]:
@@ -386,51 +483,21 @@ class Viewer(anywidget.AnyWidget):
             )
 
     def _follow_channel(self, old: Mapping[str, int], new: Mapping[str, int]) -> None:
-        """Show a newly selected channel in its own colour and window, where not set by hand.
-
-        The window may need a read of the coarsest level (no ``omero`` window);
-        with a loop that read runs on the encode threads, never on the loop
-        thread (a remote store would block the kernel), and its result is
-        kept per channel.
-        """
+        """Show a newly selected channel in its own colour and window, where not set by hand."""
         c_name = self._layout.channel_slider
         if c_name is None or not old or old.get(c_name) == new.get(c_name):
             return
-        info = self._pool.multiscale_info
-        channel = new[c_name]
         if self._auto_colormap:
-            self._set_auto("colormap", default_colormap(info, new))
-        if not self._auto_contrast:
+            self._set_auto("colormap", default_colormap(self._pool.multiscale_info, new))
+        if self._auto_contrast:
+            self._set_auto("contrast_limits", self._contrast.limits(new))
+
+    def _contrast_arrived(self, channel: int, limits: list[float]) -> None:
+        """On the loop: a channel's default contrast was read; show it if still due."""
+        if self._closed or not self._auto_contrast:
             return
-        cached = self._channel_contrast.get(channel)
-        call_soon, executor = self._call_soon, self._executor
-        if cached is not None or call_soon is None or executor is None:
-            if cached is None:
-                cached = self._channel_contrast[channel] = default_contrast(
-                    info, self._layout, new
-                )
-            self._set_auto("contrast_limits", cached)
-            return
-
-        def apply(limits: list[float]) -> None:  # on the loop
-            self._channel_contrast[channel] = limits
-            if not self._closed and self._auto_contrast and self.position.get(c_name) == channel:
-                self._set_auto("contrast_limits", limits)
-
-        def done(future: Future[list[float]]) -> None:  # on an encode thread
-            if future.cancelled():
-                return
-            try:
-                call_soon(apply, future.result())
-            except Exception:
-                logger.exception("simplezarr Viewer: contrast limits for channel %d", channel)
-
-        try:
-            executor.submit(default_contrast, info, self._layout, dict(new)).add_done_callback(
-                done
-            )
-        except RuntimeError:
-            pass  # the viewer is closing
+        if self._contrast.channel(self.position) == channel:
+            self._set_auto("contrast_limits", limits)
 
     def _set_auto(self, name: str, value: Any) -> None:
         """Set a display trait as a default (it keeps following the channel)."""
@@ -463,15 +530,19 @@ class Viewer(anywidget.AnyWidget):
             self._call_soon(fn)
 
     def _handle_message(self, _widget: Any, content: Any, buffers: Any) -> None:
+        """Handle one front-end message; never raises (see the module docstring)."""
         try:
             message = parse_message(content)
         except ProtocolError as exc:
             logger.warning("simplezarr Viewer: ignoring malformed front-end message: %s", exc)
             return
+        except Exception:  # a bug in parsing: still not the front end's problem to see
+            logger.exception("simplezarr Viewer: parsing a front-end message failed")
+            return
         try:
             self._dispatch(message)
         except Exception:
-            logger.exception("simplezarr Viewer: handling front-end message %r failed", content)
+            logger.exception("simplezarr Viewer: handling front-end message %r failed", message)
 
     def _dispatch(self, message: ReadyMessage | CloseMessage | ViewportMessage) -> None:
         if self._closed:
@@ -510,6 +581,7 @@ class Viewer(anywidget.AnyWidget):
             position=self.position,
             margin=self._margin,
             max_chunks=self._max_tiles,
+            max_bytes=self._view_bytes,
             failures=self._failures,
         )
         self._streamers[view] = streamer

@@ -73,7 +73,10 @@ def test_traits_describe_the_image(tczyx: Any) -> None:
     assert viewer.position == {"t": 0, "c": 0, "z": (data.shape[2] - 1) // 2}
     assert viewer.position["z"] != 0
     assert viewer.center == [149.5, 199.5]  # the middle of level 0, pixel-centre convention
-    assert viewer.zoom == 0.0 and viewer.colormap == "gray" and viewer.height == 500
+    # a provisional fit of 300 x 400 pixels to the default 500 x 800 CSS px view
+    assert viewer.zoom == pytest.approx(min(500 / 300, 800 / 400)) and viewer._fit_pending
+    assert viewer.level == 0
+    assert viewer.colormap == "gray" and viewer.height == 500
     with pytest.raises(traitlets.TraitError):
         viewer.levels = []
     with pytest.raises(traitlets.TraitError):
@@ -242,18 +245,18 @@ def test_show_tiles_is_a_synced_bool_off_by_default(tczyx: Any) -> None:
         ("not a dict", "JSON object"),
         ({"type": "dance", "view": "a"}, "unknown type 'dance'"),
         ({"type": "ready"}, "lacks field 'view'"),
-        ({"type": "ready", "view": 3}, "'view' must be a non-empty string"),
+        ({"type": "ready", "view": 3}, "'view' must be a string of 1 to 128"),
         (
             {**viewport("a", 0, [0.0, 0.0], 1.0, [10.0, 10.0]), "seq": "x"},
             "'seq' must be an integer",
         ),
         ({**viewport("a", 0, [0.0, 0.0], 1.0, [10.0, 10.0]), "center": [1.0]}, "'center' must be"),
-        ({**viewport("a", 0, [0.0, 0.0], 0.0, [10.0, 10.0])}, "'scale' must be > 0"),
+        ({**viewport("a", 0, [0.0, 0.0], 0.0, [10.0, 10.0])}, "'scale' must be in (0, inf]"),
         (
             {**viewport("a", 0, [0.0, 0.0], 1.0, [10.0, 10.0]), "dpr": float("nan")},
             "'dpr' must be",
         ),
-        ({**viewport("a", 0, [0.0, 0.0], 1.0, [-1.0, 10.0])}, "'size' must be >= 0"),
+        ({**viewport("a", 0, [0.0, 0.0], 1.0, [-1.0, 10.0])}, "'size' must be in [0, 16384]"),
         (
             {
                 k: v
@@ -311,7 +314,8 @@ def test_two_views_close_one(tczyx: Any) -> None:
     a = viewer.views["a"]
     message(viewer, {"type": "close", "view": "a"})
     assert a.closed and set(viewer.views) == {"b"}
-    assert all(c.refs == {viewer.views["b"].ref} for c in viewer.pool.iter_chunks())
+    held = [c for c in viewer.pool.iter_chunks() if c.refs]  # (others are cached)
+    assert held and all(c.refs == {viewer.views["b"].ref} for c in held)
     rec.clear()
     message(viewer, viewport("b", 1, [50.0, 50.0], 2.0, [100.0, 100.0]))  # level 1: new tiles
     viewer.flush_now()
@@ -646,7 +650,11 @@ def test_a_failed_read_in_a_notebook_is_logged_once_and_the_rest_is_served(
 
     with caplog.at_level(logging.WARNING, logger="simplezarr"):
         rec, viewer = asyncio.run(main())
-    about = [r for r in caplog.records if "chunk (1, 2) of level 0" in r.getMessage()]
+    about = [
+        r
+        for r in caplog.records
+        if "chunk (1, 2) of level 0" in r.getMessage() and "contrast" not in r.getMessage()
+    ]
     assert len(about) == 1, [r.getMessage() for r in caplog.records]
     assert "injected failure" in about[0].getMessage()
     sent = {m["key"].split("/", 3)[1:3] == ["1", "2"] for m, _ in rec.tiles()}
