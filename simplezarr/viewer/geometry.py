@@ -52,6 +52,7 @@ __all__ = [
     "chunk_bounds",
     "chunk_range",
     "chunk_shape",
+    "chunks_in_view",
     "clamp_center",
     "clamp_viewport",
     "fit",
@@ -210,6 +211,22 @@ def _window(r: range, center: int, n: int) -> range:
     return range(start, start + n)
 
 
+def _view_ranges(level: LevelGeometry, viewport: Viewport, margin: float) -> tuple[range, range]:
+    """Chunk ranges along y and x of the viewport grown by ``margin`` (empty when hidden)."""
+    if viewport.is_empty:
+        return range(0), range(0)
+    y0, x0, y1, x1 = viewport.bounds
+    my = margin * (y1 - y0)
+    mx = margin * (x1 - x0)
+    return chunk_range(level, (y0 - my, x0 - mx, y1 + my, x1 + mx))
+
+
+def chunks_in_view(level: LevelGeometry, viewport: Viewport, *, margin: float = 0.1) -> int:
+    """How many chunks of ``level`` :func:`wanted_chunks` would return without a cap."""
+    ry, rx = _view_ranges(level, viewport, margin)
+    return len(ry) * len(rx)
+
+
 def wanted_chunks(
     level: LevelGeometry,
     viewport: Viewport,
@@ -234,12 +251,9 @@ def wanted_chunks(
         centre is kept. The cost of this function never depends on the size
         of the image.
     """
-    if viewport.is_empty or max_chunks <= 0:
+    if max_chunks <= 0:
         return []
-    y0, x0, y1, x1 = viewport.bounds
-    my = margin * (y1 - y0)
-    mx = margin * (x1 - x0)
-    ry, rx = chunk_range(level, (y0 - my, x0 - mx, y1 + my, x1 + mx))
+    ry, rx = _view_ranges(level, viewport, margin)
     if not ry or not rx:
         return []
     cy, cx = viewport.center

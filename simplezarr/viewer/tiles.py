@@ -65,7 +65,14 @@ from ._failures import FailureLog
 from ._layout import TileJob, image_layout, plan_tiles
 from ._protocol import drop_message, status_message, tile_error_message, tile_message
 from .encode import EncodedTile, encode_tile
-from .geometry import ImageLayout, TileHeader, Viewport, choose_level, clamp_viewport
+from .geometry import (
+    ImageLayout,
+    TileHeader,
+    Viewport,
+    choose_level,
+    chunks_in_view,
+    clamp_viewport,
+)
 
 __all__ = ["SendFn", "StreamerStats", "TileStreamer", "image_layout"]
 
@@ -346,10 +353,9 @@ class TileStreamer(ChunkManager):
         level = choose_level(self._layout.levels, viewport)
         limit = self._chunk_limit(level)
         jobs = plan_tiles(
-            self._layout, viewport, level, self._position, margin=self._margin, limit=limit + 1
+            self._layout, viewport, level, self._position, margin=self._margin, limit=limit
         )
-        if len(jobs) > limit:
-            jobs = jobs[:limit]
+        if chunks_in_view(self._layout.levels[level], viewport, margin=self._margin) > limit:
             self._cut(level)
         wanted = {job.key: job for job in jobs}
         by_chunk = {(job.level, job.index): job for job in jobs}
