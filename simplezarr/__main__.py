@@ -10,8 +10,9 @@ __all__ = ["main"]
 _USAGE = """usage: simplezarr COMMAND ...
 
 commands:
-  info SOURCE   print every multiscale image in SOURCE (path, .zip, http(s):// or s3:// URL):
-                levels, shapes, chunk shapes, scales, offsets, units and channels
+  info SOURCE   print every multiscale image in SOURCE (directory, .zip, OME-TIFF, http(s)://
+                or s3:// URL): paths, levels, shapes, chunk shapes, scales, offsets, units
+                and channels
 """
 
 

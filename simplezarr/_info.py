@@ -1,7 +1,9 @@
 """``simplezarr info SOURCE``: a text report of the multiscale images in a source.
 
-:func:`format_info` builds the report (one block per image: name, version,
-axes with units, a table of levels, the channels); :func:`main_info` is the
+:func:`format_info` builds the report (one block per image: name, path
+inside the source (what ``Viewer(source, image=...)`` selects), version,
+whether it is a label image, axes with units, a table of levels, the
+channels); :func:`main_info` is the
 command-line entry that ``python -m simplezarr info`` calls. Only metadata
 is read, never a chunk.
 """
@@ -75,7 +77,9 @@ def _channel_rows(channels: Sequence[ChannelInfo]) -> tuple[list[str], list[list
 def format_image(info: MultiscaleInfo) -> str:
     """The report block of one multiscale image."""
     version = "no OME metadata" if info.version is None else f"OME-NGFF {info.version}"
-    lines = [f"image {info.name!r} ({version}, {info.nlevels} level(s))"]
+    kind = "label image" if info.is_labels else "image"
+    lines = [f"{kind} {info.name!r} ({version}, {info.nlevels} level(s))"]
+    lines.append(f"  path: {info.path or '.'}")
     axes = []
     for a in info.axes:
         detail = ", ".join(x for x in (a.type, a.unit) if x)
@@ -104,7 +108,7 @@ def format_info(source: Any) -> str:
     Returns
     -------
     str
-        The source, then per image: name, version, axes with types and
+        The source, then per image: name, path, version, axes with types and
         units, a table of levels (path, shape, chunk shape, shard shape if
         sharded, dtype, scale and offset per axis) and the channels (label,
         colour, window, range) when the metadata has them.
@@ -128,7 +132,7 @@ def main_info(argv: Sequence[str] | None = None) -> int:
         description="Print the multiscale images of a zarr source: levels, chunks, scales, "
         "channels. Reads metadata only.",
     )
-    parser.add_argument("source", help="local path (directory or .zip) or http(s)/s3 URL")
+    parser.add_argument("source", help="local path (directory, .zip or TIFF) or http(s)/s3 URL")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage error

@@ -9,6 +9,8 @@ source                                    opened as
 zarr store (``zarr.abc.store.Store``)     ``zarr.open(store, mode="r")``, read-only
 local directory                           ``LocalStore(read_only=True)``
 local ``.zip`` file                       ``ZipStore(mode="r")``
+local TIFF file (``.ome.tif``, ``.tif``)  tifffile's zarr store, see :mod:`._tiff`
+                                          (``pip install simplezarr[tiff]``)
 ``file://`` URL                           as a local path
 ``http(s)://``, ``s3://``, other fsspec   ``FsspecStore.from_url(read_only=True)``
 numpy array                               a copy in memory: a zarr v3 array, or an
@@ -24,7 +26,9 @@ Errors name the source and say what is wrong, as one exception:
 zarr metadata, ``ValueError`` for an existing path that is not a zarr store,
 ``ConnectionError`` for a URL that cannot be reached, ``OSError`` for other
 remote failures (e.g. missing credentials), ``ImportError`` when the fsspec
-backend for a URL scheme is missing.
+backend for a URL scheme, or tifffile for a TIFF file, is missing (the
+message names the extra to install). A file is a TIFF by its first bytes,
+whatever its name.
 
 A numpy array is chunked 512 pixels along its last two spatial axes (as
 guessed by :mod:`simplezarr.utils.multiscale`), whole along axes after them
@@ -48,6 +52,7 @@ import zarr
 import zarr.storage
 from zarr.abc.store import Store
 
+from simplezarr._tiff import is_tiff, tiff_store
 from simplezarr.utils._ngff import guess_axes
 
 __all__ = ["open"]
@@ -65,7 +70,7 @@ def open(  # the public name is simplezarr.open
     Parameters
     ----------
     source : str, os.PathLike, zarr store, zarr.Group, zarr.Array or numpy.ndarray
-        A local directory or ``.zip`` path, an ``http(s)://``/``s3://``/...
+        A local directory, ``.zip`` or TIFF path, an ``http(s)://``/``s3://``/...
         URL, a zarr-python store, an already open zarr node (returned as is)
         or a numpy array (copied into an in-memory zarr array).
     storage_options : dict, optional
@@ -119,9 +124,11 @@ def _open_local(text: str) -> zarr.Group | zarr.Array:
     if path.is_file():
         if path.name in ("zarr.json", ".zgroup", ".zarray", ".zattrs", ".zmetadata"):
             return _open_local(str(path.parent))
+        if is_tiff(path):
+            return _open_store(tiff_store(path, _FN, text), text, remote=False)
         if not zipfile.is_zipfile(path):
             raise ValueError(
-                f"{_FN}: {text!r} is not a zarr store: a file that is not a .zip archive"
+                f"{_FN}: {text!r} is not a zarr store: a file that is not a .zip archive or a TIFF"
             )
         store: Store = zarr.storage.ZipStore(path, mode="r", read_only=True)
     else:

@@ -148,3 +148,35 @@ def test_python_m_simplezarr_info(tmp_path: Path) -> None:
     assert "image 'cells'" in ok.stdout
     bad = _run(["-m", "simplezarr", "info", str(tmp_path / "nope.zarr")])
     assert bad.returncode == 2 and "nope.zarr" in bad.stderr
+
+
+def test_info_of_an_ome_tiff(tmp_path: Path) -> None:
+    from tests._tiff import write_ome_tiff_pyramid
+
+    write_ome_tiff_pyramid(tmp_path / "x.ome.tif", shape=(2, 300, 200), physical=(0.5, 0.5))
+    ok = _run(["-m", "simplezarr", "info", str(tmp_path / "x.ome.tif")])
+    assert ok.returncode == 0, ok.stderr
+    assert "zarr v2 group, 1 image(s)" in ok.stdout and "path: ." in ok.stdout
+    assert "(OME-NGFF 0.4, 3 level(s))" in ok.stdout
+    assert "unit: micrometer" in ok.stdout
+    lines = ok.stdout.splitlines()
+    level2 = next(line for line in lines if line.split()[:2] == ["2", "2"])
+    assert "2 x 75 x 50" in level2 and "(1, 2, 2)" in level2  # 0.5 um x 4
+
+
+def test_info_lists_image_paths_and_labels(tmp_path: Path) -> None:
+    from simplezarr.utils._pyramid import write_labels, write_multiscale
+
+    group = write_multiscale(np.zeros((2, 16, 16), "uint16"), str(tmp_path / "i.zarr"), axes="cyx")
+    write_labels(np.zeros((16, 16), "uint32"), group, "cells")
+    text = format_info(str(tmp_path / "i.zarr" / "labels" / "cells"))
+    assert "label image 'cells'" in text and "path: ." in text
+    root = zarr.open_group(tmp_path / "bf.zarr", mode="w", zarr_format=3)
+    root.attrs["ome"] = {"version": "0.5", "bioformats2raw.layout": 3}
+    for i in range(2):
+        write_multiscale(np.zeros((8, 8), "uint8"), str(tmp_path / "bf.zarr" / str(i)), axes="yx")
+    text = format_info(str(tmp_path / "bf.zarr"))
+    assert [line.strip() for line in text.splitlines() if "path:" in line] == [
+        "path: 0",
+        "path: 1",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import zarr.storage
 from simplezarr._open import open as sz_open
 from simplezarr._open import plane_chunks
 from simplezarr.utils.multiscale import MultiscaleInfo
+from tests._tiff import write_ome_tiff_pyramid
 
 FN = "simplezarr.open()"
 
@@ -280,3 +282,61 @@ def test_unreachable_url() -> None:
     with pytest.raises(ConnectionError, match=r"is not reachable") as info:
         sz_open(url)
     assert url in str(info.value) and str(info.value).startswith(FN)
+
+
+# -- TIFF files (tifffile's zarr store) ---------------------------------------------------------
+
+
+def test_ome_tiff_pyramid_opens_with_physical_scales(tmp_path: Path) -> None:
+    channels = [
+        {"Name": "DAPI", "Color": -16776961},
+        {"Name": "GFP", "Color": 16711935},
+        {"Name": "RFP", "Color": 65535},
+    ]  # fmt: skip  (OME colours: signed RGBA)
+    data = write_ome_tiff_pyramid(tmp_path / "x.ome.tif", physical=(0.4, 0.25), channels=channels)
+    group = sz_open(tmp_path / "x.ome.tif")
+    assert isinstance(group, zarr.Group) and group.store.read_only
+    (info,) = MultiscaleInfo.from_zarr_node(group)
+    assert info.axes_names == ("c", "y", "x") and info.unit == "micrometer"
+    assert [s.shape for s in info.scales] == [(3, 1001, 777), (3, 500, 388), (3, 250, 194)]
+    for level, f in enumerate([1, 2, 4]):
+        si = info.scales[level]
+        assert si.scale == pytest.approx((1.0, 0.4 * f, 0.25 * f))
+        assert si.offset == pytest.approx((0.0, 0.4 * (f - 1) / 2, 0.25 * (f - 1) / 2))
+        assert si.chunk_shape == (1, 128, 128)
+    assert info.channels is not None
+    assert [(c.label, c.color) for c in info.channels] == [
+        ("DAPI", "ff0000"), ("GFP", "00ff00"), ("RFP", "0000ff")]  # fmt: skip
+    np.testing.assert_array_equal(info.scales[0].array[:, 500:700, 100:300],
+                                  data[:, 500:700, 100:300])  # fmt: skip
+    np.testing.assert_array_equal(info.scales[2].array[...], data[:, ::4, ::4][:, :250, :194])
+
+
+def test_plain_tiff_opens_as_an_array(tmp_path: Path) -> None:
+    tifffile = pytest.importorskip("tifffile")
+    data = np.arange(60 * 80, dtype="uint8").reshape(60, 80)
+    tifffile.imwrite(tmp_path / "plain.tiff", data)
+    (tmp_path / "renamed.dat").write_bytes((tmp_path / "plain.tiff").read_bytes())
+    for name in ("plain.tiff", "renamed.dat"):  # a TIFF by its first bytes, not its name
+        node = sz_open(tmp_path / name)
+        (info,) = MultiscaleInfo.from_zarr_node(node)
+        assert info.axes_names == ("y", "x") and info.nlevels == 1
+        np.testing.assert_array_equal(info.scales[0].array[...], data)
+
+
+def test_tiff_without_tifffile_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_ome_tiff_pyramid(tmp_path / "x.ome.tif", shape=(1, 64, 64))
+    monkeypatch.setitem(sys.modules, "tifffile", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "tifffile.zarr", None)
+    with pytest.raises(ImportError, match=r"'.*x.ome.tif' is a TIFF file.*simplezarr\[tiff\]"):
+        sz_open(tmp_path / "x.ome.tif")
+
+
+def test_broken_tiff_is_named(tmp_path: Path) -> None:
+    pytest.importorskip("tifffile")
+    (tmp_path / "broken.tif").write_bytes(b"II*\x00" + b"\xff" * 20)
+    broken = r"'.*broken.tif' is (not a readable TIFF file|a TIFF file without an image series)"
+    with pytest.raises(ValueError, match=broken):
+        sz_open(tmp_path / "broken.tif")

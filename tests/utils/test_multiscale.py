@@ -19,6 +19,7 @@ import zarr.storage
 
 from simplezarr._open import open as sz_open
 from simplezarr.utils.multiscale import AxisInfo, ChannelInfo, MultiscaleInfo
+from tests._tiff import write_ome_tiff_pyramid
 from tests.utils._ngff_examples import (
     EXAMPLES,
     dataset_axes,
@@ -624,22 +625,10 @@ def test_multiscales_not_a_list_raises() -> None:
 # -- real files: OME-TIFF pyramids, plates named by path, labels, permuted axes ---------------
 
 
-def _ome_tiff_pyramid(path: Path, shape: tuple[int, int, int] = (3, 1001, 777)) -> np.ndarray:
-    """An OME-TIFF pyramid written by tifffile (sub-IFDs, floor-halved levels); its level 0."""
-    tifffile = pytest.importorskip("tifffile")
-    data = np.random.default_rng(1).integers(0, 4000, shape, dtype="uint16")
-    with tifffile.TiffWriter(path, ome=True) as tw:
-        kw: dict[str, Any] = {"tile": (128, 128), "photometric": "minisblack"}
-        tw.write(data, subifds=2, metadata={"axes": "CYX"}, **kw)
-        tw.write(data[:, ::2, ::2][:, : shape[1] // 2, : shape[2] // 2], subfiletype=1, **kw)
-        tw.write(data[:, ::4, ::4][:, : shape[1] // 4, : shape[2] // 4], subfiletype=1, **kw)
-    return data
-
-
 def test_ome_tiff_pyramid_gets_scales_from_shapes(tmp_path: Path) -> None:
     # tifffile's zarr store writes an OME-NGFF 0.1 group: no axes, no transforms
     tifffile = pytest.importorskip("tifffile")
-    data = _ome_tiff_pyramid(tmp_path / "p.ome.tif")
+    data = write_ome_tiff_pyramid(tmp_path / "p.ome.tif")
     store = tifffile.imread(tmp_path / "p.ome.tif", aszarr=True)
     try:
         group = zarr.open_group(store, mode="r")
