@@ -59,6 +59,7 @@ nothing else, whatever JSON-like value it is given.
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -309,6 +310,9 @@ def error_text(exc: BaseException | None) -> str:
         return "failed"
     root = exc.__cause__ if exc.__cause__ is not None else exc
     text = str(root).strip()
+    if isinstance(root, TimeoutError):  # e.g. the pool's "... took longer than 30 s"
+        after = re.search(r"longer than (\S+ s)\b", text)
+        return f"read timed out after {after.group(1)}" if after else "read timed out"
     text = f"{type(root).__name__}: {text}" if text else type(root).__name__
     text = " ".join(text.split())  # one line
     if len(text) > MAX_ERROR_TEXT:
