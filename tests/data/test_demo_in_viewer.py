@@ -28,7 +28,7 @@ import simplezarr
 import simplezarr.data as demo
 from simplezarr.utils.multiscale import MultiscaleInfo, ScaleInfo
 from simplezarr.viewer import widget as widget_module
-from simplezarr.viewer.geometry import Viewport, choose_level, wanted_chunks
+from simplezarr.viewer.geometry import Viewport, choose_level, fit, wanted_chunks
 from simplezarr.viewer.tiles import image_layout
 from tests.viewer.conftest import Recorder, decode_values
 
@@ -256,3 +256,23 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
         pool = viewer.pool
         viewer.close()
     assert pool.memory_usage == 0 and list(pool.iter_chunks()) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_readouts_are_true_before_the_first_render(case: Case, demo_dir: Path) -> None:
+    """What a cell prints right after making a viewer: the fit to a 520 x 800 px view."""
+    source = case.make(demo_dir)
+    viewer = simplezarr.Viewer(
+        str(source) if isinstance(source, Path) else source, height=520, position=case.position
+    )
+    try:
+        layout = image_layout(viewer.multiscale_info)
+        center, scale = fit(layout.levels[0], (520.0, 800.0))
+        level = choose_level(layout.levels, Viewport(center, scale, (520.0, 800.0), 1.0))
+        assert viewer.center == pytest.approx(list(center))
+        assert viewer.zoom == pytest.approx(layout.levels[0].scale[1] / scale)
+        assert viewer.zoom > 0
+        assert viewer.level == level
+        assert viewer._fit_pending  # the first view refits to its real size
+    finally:
+        viewer.close()
