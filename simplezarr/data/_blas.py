@@ -12,76 +12,69 @@ and fair setting.
 
 How
 ---
-numpy has no API for this, so, on Linux only, `one_blas_thread` finds the
-OpenBLAS libraries loaded in the process (``/proc/self/maps``) and calls
-their ``*set_num_threads*`` function through ctypes: to 1 when the first
-user enters, back to the previous count when the last one leaves (the
-setting is process-wide, so it is reference-counted). Anywhere else (no
-OpenBLAS, another OS, another BLAS) it does nothing.
+`threadpoolctl` finds the BLAS libraries loaded in the process (OpenBLAS,
+MKL, BLIS, on any OS) and sets their thread count. The setting is
+process-wide while our users are per thread, so `one_blas_thread` is
+reference-counted: the first user to enter sets one thread, the last one to
+leave restores the previous counts. The libraries are looked up once, on
+first use (after numpy is imported, so numpy's BLAS is among them).
+
+First and last users are often different threads (the virtual image renders
+chunks on zarr's worker threads). threadpoolctl >= 3.6 lets only one
+"controlling" thread change OpenBLAS's count and silently ignores the
+others; since our lock already serialises every change, each change first
+releases that control (``OpenBLASController.clear_controlling_thread``) and
+releases it again after, so that the user's own ``threadpool_limits`` still
+works.
 """
 
 from __future__ import annotations
 
-import ctypes
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import threadpoolctl
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["one_blas_thread"]
 
-_SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads")
-_GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads")
-
 _lock = threading.Lock()
 _users = 0
-_saved: list[tuple[Callable[[int], None], int]] = []
-_libs: list[tuple[Callable[[int], None], Callable[[], int]]] | None = None
-
-
-def _find() -> list[tuple[Callable[[int], None], Callable[[], int]]]:
-    """(set, get) thread-count functions of every OpenBLAS loaded in this process."""
-    found: list[tuple[Callable[[int], None], Callable[[], int]]] = []
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    except OSError:
-        return found
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for set_name, get_name in zip(_SETTERS, _GETTERS, strict=True):
-            setter = getattr(lib, set_name, None)
-            getter = getattr(lib, get_name, None)
-            if setter is not None and getter is not None:
-                setter.argtypes, setter.restype = [ctypes.c_int], None
-                getter.argtypes, getter.restype = [], ctypes.c_int
-                found.append((setter, getter))
-                break
-    return found
+_controller: ThreadpoolController | None = None
+_limiter: Any = None  # threadpoolctl's limiter while someone is inside
 
 
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Within this block (from any number of threads), OpenBLAS uses one thread."""
-    global _users, _libs
+    """Within this block (from any number of threads), BLAS uses one thread."""
+    global _users, _controller, _limiter
     with _lock:
-        if _libs is None:
+        if _controller is None:
             import numpy  # noqa: F401  (its BLAS must be loaded to be found)
 
-            _libs = _find()
+            _controller = ThreadpoolController()
         if _users == 0:
-            _saved[:] = [(setter, getter()) for setter, getter in _libs]
-            for setter, _ in _saved:
-                setter(1)
+            _release_control()
+            _limiter = _controller.limit(limits=1, user_api="blas")
+            _release_control()
         _users += 1
     try:
         yield
     finally:
         with _lock:
             _users -= 1
-            if _users == 0:
-                for setter, count in _saved:
-                    setter(count)
-                _saved.clear()
+            if _users == 0 and _limiter is not None:
+                _release_control()
+                _limiter.restore_original_limits()
+                _release_control()
+                _limiter = None
+
+
+def _release_control() -> None:
+    """Let any thread change OpenBLAS's thread count (threadpoolctl >= 3.6; see above)."""
+    openblas = getattr(threadpoolctl, "OpenBLASController", None)
+    clear = getattr(openblas, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)

@@ -18,7 +18,12 @@ computed before it is read.
 
 Anything that reads Zarr v3 reads it: ``zarr.open_group(store, mode="r")``,
 ``simplezarr.open(store)``, ``MultiscaleInfo.from_zarr_node``. Listing works
-(lazily: a 1e12-pixel image has millions of chunk keys).
+(lazily: a 1e12-pixel image has millions of chunk keys). It passes the read
+part of zarr-python's own store contract (``zarr.testing.store.StoreTests``,
+see ``tests/data/test_virtual.py``): it is always read-only
+(``with_read_only(False)`` raises ``NotImplementedError`` as zarr's stores
+do), an unknown byte-range type raises ``TypeError``, and it pickles (with
+a picklable ``render``).
 
 `virtual_fractal` builds one on the tissue generator of
 `simplezarr.data._tissue`, band-limited per level so that every level is
@@ -35,7 +40,13 @@ from typing import Any
 
 import numpy as np
 import zarr
-from zarr.abc.store import ByteRequest, OffsetByteRequest, RangeByteRequest, Store
+from zarr.abc.store import (
+    ByteRequest,
+    OffsetByteRequest,
+    RangeByteRequest,
+    Store,
+    SuffixByteRequest,
+)
 from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 
 from simplezarr.data._blas import one_blas_thread
@@ -69,6 +80,8 @@ class ProceduralStore(Store):
         The multiscale's name.
     omero : mapping, optional
         ``omero`` metadata to publish (channels with windows).
+    read_only : bool
+        Must be True (the default): the store cannot be written.
     """
 
     supports_writes: bool = False
@@ -86,7 +99,10 @@ class ProceduralStore(Store):
         unit: str | None = None,
         name: str = "procedural",
         omero: Mapping[str, Any] | None = None,
+        read_only: bool = True,
     ) -> None:
+        if not read_only:
+            raise ValueError("ProceduralStore(): the store is always read-only (read_only=False)")
         super().__init__(read_only=True)
         if len(shape) != 2 or min(shape) < 1 or chunk < 1:
             raise ValueError(f"ProceduralStore(): bad shape {shape!r} or chunk {chunk!r}")
@@ -151,9 +167,24 @@ class ProceduralStore(Store):
         return f"ProceduralStore({h}x{w}, chunk={self._chunk}, levels={len(self.level_shapes)})"
 
     def with_read_only(self, read_only: bool = False) -> ProceduralStore:
-        if not read_only:
-            raise ValueError("ProceduralStore.with_read_only(): the store is always read-only")
-        return self
+        """This store itself for ``read_only=True``; no writable copy exists.
+
+        ``with_read_only(False)`` raises ``NotImplementedError``, as zarr's
+        stores without a writable form do.
+        """
+        if read_only:
+            return self
+        super().with_read_only(read_only)  # raises NotImplementedError
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_lock"]  # a lock does not pickle; a new store gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # -- reading ------------------------------------------------------------
 
@@ -276,7 +307,9 @@ def _byte_range(data: bytes, byte_range: ByteRequest | None) -> bytes:
         return data[byte_range.start : byte_range.end]
     if isinstance(byte_range, OffsetByteRequest):
         return data[byte_range.offset :]
-    return data[len(data) - byte_range.suffix :]
+    if isinstance(byte_range, SuffixByteRequest):
+        return data[max(0, len(data) - byte_range.suffix) :]
+    raise TypeError(f"ProceduralStore: Unexpected byte_range, got {byte_range!r}")
 
 
 def virtual_fractal(

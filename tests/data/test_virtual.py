@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
+from typing import Any
 
 import numpy as np
 import pytest
 import zarr
 from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteRequest
-from zarr.core.buffer import default_buffer_prototype
+from zarr.core.buffer import Buffer, cpu, default_buffer_prototype
+from zarr.core.sync import sync
+from zarr.testing.store import StoreTests
 
 from simplezarr._open import open as sz_open
 from simplezarr.data import ProceduralStore, virtual_fractal
@@ -96,8 +100,10 @@ def test_store_contract() -> None:
 
     asyncio.run(run())
     assert store.read_only and store.with_read_only(True) is store
-    with pytest.raises(ValueError, match="always read-only"):
+    with pytest.raises(NotImplementedError, match="with_read_only is not implemented"):
         store.with_read_only(False)
+    with pytest.raises(ValueError, match="always read-only"):
+        ProceduralStore(_ramp, (10, 10), read_only=False)
     group = zarr.open_group(store, mode="r")
     np.testing.assert_array_equal(group["2"][...], _ramp(2, 0, 0, 250, 175))
     assert store == ProceduralStore(_ramp, (1000, 700), chunk=256, dtype="uint16")
@@ -128,3 +134,138 @@ def test_chunk_pool_reads_the_virtual_image() -> None:
             _assert_codes_equal(c.data, want)
     finally:
         pool.destroy()
+
+
+# -- zarr-python's store contract (zarr.testing.store.StoreTests), the read part ------------------
+
+READ_ONLY = "ProceduralStore is read-only: a write test does not apply"
+OWN_KEYS = ["zarr.json", "0/zarr.json", "1/zarr.json", "2/zarr.json"]  # of the 1000 x 700 ramp
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _keys(iterator: Any) -> list[str]:
+    return sorted([k async for k in iterator])
+
+
+@pytest.mark.anyio
+class TestProceduralStoreContract(StoreTests[ProceduralStore, cpu.Buffer]):
+    """zarr's own store tests. The harness puts test data into the store's table of documents
+    (``_docs``, bypassing the store's methods, as zarr's harnesses do for their stores); tests
+    that write through the store are skipped, and those that assume an empty store are
+    restated with the store's own image keys added."""
+
+    store_cls = ProceduralStore
+    buffer_cls = cpu.Buffer
+
+    async def set(self, store: ProceduralStore, key: str, value: Buffer) -> None:
+        store._docs[key] = value.to_bytes()
+
+    async def get(self, store: ProceduralStore, key: str) -> Buffer:
+        return cpu.Buffer.from_bytes(store._docs[key])
+
+    @pytest.fixture
+    def store_kwargs(self) -> dict[str, Any]:
+        return {"render": _ramp, "shape": (1000, 700), "chunk": 256, "dtype": "uint16"}
+
+    @pytest.fixture
+    def store(self, open_kwargs: dict[str, Any]) -> ProceduralStore:  # no I/O to open
+        store = self.store_cls(**open_kwargs)
+        sync(store._open())
+        return store
+
+    @pytest.fixture
+    def store_not_open(self, store_kwargs: dict[str, Any]) -> ProceduralStore:
+        return self.store_cls(**store_kwargs)
+
+    def test_store_repr(self, store: ProceduralStore) -> None:
+        assert repr(store) == "ProceduralStore(1000x700, chunk=256, levels=3)"
+
+    def test_store_supports_writes(self, store: ProceduralStore) -> None:
+        assert not store.supports_writes and not store.supports_deletes
+
+    def test_store_supports_listing(self, store: ProceduralStore) -> None:
+        assert store.supports_listing
+
+    def test_store_read_only(self, store: ProceduralStore) -> None:  # always read-only
+        assert store.read_only
+        with pytest.raises(AttributeError):
+            store.read_only = False  # type: ignore[misc]
+
+    @pytest.mark.parametrize("read_only", [True, False])
+    async def test_store_open_read_only(
+        self, open_kwargs: dict[str, Any], read_only: bool
+    ) -> None:
+        if not read_only:
+            with pytest.raises(ValueError, match="always read-only"):
+                await self.store_cls.open(**{**open_kwargs, "read_only": False})
+            return
+        store = await self.store_cls.open(**{**open_kwargs, "read_only": True})
+        assert store._is_open and store.read_only
+
+    async def test_serializable_store(self, store: ProceduralStore) -> None:
+        copy = pickle.loads(pickle.dumps(store))
+        assert copy == store and copy.read_only
+        proto = default_buffer_prototype()
+        a, b = await copy.get("1/c/0/1", proto), await store.get("1/c/0/1", proto)
+        assert a is not None and b is not None and a.to_bytes() == b.to_bytes()
+
+    async def test_getsize_prefix(self, store: ProceduralStore) -> None:
+        for key in ["c/0/0", "c/0/1", "c/1/0", "c/1/1"]:
+            await self.set(store, key, self.buffer_cls.from_bytes(b"\x01\x02\x03\x04"))
+        assert await store.getsize_prefix("c") == 16
+        assert await store.getsize_prefix("2") == len(store._docs["2/zarr.json"]) + 256 * 256 * 2
+
+    async def test_exists(self, store: ProceduralStore) -> None:
+        assert not await store.exists("foo")
+        await self.set(store, "foo/zarr.json", self.buffer_cls.from_bytes(b"bar"))
+        assert await store.exists("foo/zarr.json") and await store.exists("0/c/3/2")
+
+    async def test_is_empty(self, store: ProceduralStore) -> None:
+        assert not await store.is_empty("")  # it always holds its image
+        await self.set(store, "foo/bar", self.buffer_cls.from_bytes(b"something"))
+        assert await store.is_empty("fo") and not await store.is_empty("foo/")
+        assert not await store.is_empty("foo") and await store.is_empty("spam/")
+        assert not await store.is_empty("2") and await store.is_empty("3")
+
+    async def test_list(self, store: ProceduralStore) -> None:
+        chunks = [f"{lvl}/c/{iy}/{ix}" for lvl, (ny, nx) in enumerate([(4, 3), (2, 2), (1, 1)])
+                  for iy in range(ny) for ix in range(nx)]  # fmt: skip
+        assert await _keys(store.list()) == sorted(OWN_KEYS + chunks)
+        await self.set(store, "foo/zarr.json", self.buffer_cls.from_bytes(b""))
+        assert await _keys(store.list()) == sorted([*OWN_KEYS, *chunks, "foo/zarr.json"])
+
+    async def test_list_prefix(self, store: ProceduralStore) -> None:
+        for prefix in ("a/", "a/b/"):
+            await self.set(store, prefix + "zarr.json", self.buffer_cls.from_bytes(b""))
+        assert await _keys(store.list_prefix("a/")) == ["a/b/zarr.json", "a/zarr.json"]
+        assert await _keys(store.list_prefix("2/")) == ["2/c/0/0", "2/zarr.json"]
+
+    async def test_list_empty_path(self, store: ProceduralStore) -> None:
+        await self.set(store, "foo/bar/zarr.json", self.buffer_cls.from_bytes(b""))
+        everything = await _keys(store.list())
+        assert await _keys(store.list_prefix("")) == everything
+        assert "foo/bar/zarr.json" in everything
+
+    async def test_list_dir(self, store: ProceduralStore) -> None:
+        assert await _keys(store.list_dir("")) == ["0", "1", "2", "zarr.json"]
+        assert await _keys(store.list_dir("1/")) == ["c", "zarr.json"]
+        assert await _keys(store.list_dir("9")) == []
+
+    @pytest.mark.skip(reason=READ_ONLY)
+    async def test_set(self, store: ProceduralStore, key: str, data: bytes) -> None: ...
+
+    @pytest.mark.skip(reason=READ_ONLY)
+    async def test_set_not_open(self, store_not_open: ProceduralStore) -> None: ...
+
+    @pytest.mark.skip(reason=READ_ONLY)
+    async def test_set_many(self, store: ProceduralStore) -> None: ...
+
+    @pytest.mark.skip(reason=READ_ONLY)
+    async def test_set_if_not_exists(self, store: ProceduralStore) -> None: ...
+
+    @pytest.mark.skip(reason=READ_ONLY)
+    async def test_clear(self, store: ProceduralStore) -> None: ...
