@@ -1,11 +1,11 @@
 """Display defaults read from an image's metadata and data, for the viewer.
 
-Which image of a source to show, the names of a slider's indices (``omero``
-channel labels), and the default colormap and contrast limits of the channel
-shown: its ``omero`` colour (images with several channels; white counts as
-gray) and window, else the 0.5 / 99.5 percentiles of one plane of the
-coarsest level (at most 2048 x 2048 pixels of it). Kept apart from
-:mod:`.widget`, which only routes.
+Which image of a source to show (and the pool that reads it), the names of
+a slider's indices (``omero`` channel labels), and the default colormap and
+contrast limits of the channel shown: its ``omero`` colour (images with
+several channels; white counts as gray) and window, else the 0.5 / 99.5
+percentiles of one plane of the coarsest level (at most 2048 x 2048 pixels
+of it). Kept apart from :mod:`.widget`, which only routes.
 
 The percentiles need data, read by :mod:`._contrast` (never waiting on a
 store without a bound); until they arrive, and when they cannot be read, the
@@ -15,18 +15,22 @@ one (no read at all), else the dtype's range.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from simplezarr._open import open as open_source
+from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
 __all__ = [
     "HEX",
     "default_colormap",
     "omero_window",
+    "open_pool",
     "pick_image",
     "provisional_contrast",
     "slider_labels",
@@ -36,13 +40,58 @@ HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 """A ``#rrggbb`` colour."""
 
 
+# Default pool cache, in bytes of level-0 chunks.
+_CACHE_BYTES = 256 << 20
+
+
+def open_pool(
+    source: Any,
+    *,
+    image: int | str,
+    storage_options: dict[str, Any] | None,
+    level_cache: int | None,
+    memory: int,
+) -> tuple[ChunkPool, bool]:
+    """The pool of ``Viewer(source, ...)``, and whether the viewer owns it.
+
+    A ``ChunkPool`` source is shared as is (not owned). Otherwise the source
+    is opened read-only, the image picked, and a pool made with
+    ``cache_size=level_cache`` (default: as many level-0 chunks as fit in
+    256 MB, at least 16) and ``memory_budget=memory``.
+    """
+    if isinstance(source, ChunkPool):
+        return source, False
+    if isinstance(source, MultiscaleInfo):
+        info = source
+    else:
+        node = open_source(source, storage_options=storage_options)
+        info = pick_image(MultiscaleInfo.from_zarr_node(node), image, source)
+    if level_cache is None:
+        first = info.scales[0]
+        nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
+        level_cache = max(16, _CACHE_BYTES // max(1, nbytes))
+    return ChunkPool(info, cache_size=level_cache), True
+
+
 def pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:
+    """The image to show: by index, or by path inside the source (``"A/1/0"``), else by name.
+
+    Paths are unique (``MultiscaleInfo.path``); names often are not (every
+    field of an iohub plate is called ``"0"``): the first image of a name.
+    """
     if isinstance(image, str):
+        for info in infos:
+            if info.path == image.strip("/"):
+                return info
         for info in infos:
             if info.name == image:
                 return info
         names = [i.name for i in infos]
-        raise ValueError(f"Viewer(): no image named {image!r} in {source!r}; images: {names!r}")
+        paths = [i.path for i in infos]
+        raise ValueError(
+            f"Viewer(): no image named {image!r} (nor at that path) in {source!r}; "
+            f"images: {names!r} at paths {paths!r}"
+        )
     if not -len(infos) <= image < len(infos):
         raise IndexError(
             f"Viewer(): image {image!r} is out of range: {source!r} has {len(infos)} image(s)"

@@ -2,18 +2,26 @@
 
 :func:`image_layout` reads an image's metadata once into an
 :class:`~.geometry.ImageLayout` (which two axes are displayed, which are
-sliders); :func:`plan_tiles` turns a viewport, a level and a slider position
-into the :class:`TileJob` list of the tiles to show, centre-out. No IO, no
-pool: :class:`~.tiles.TileStreamer` does the reading and sending.
+sliders; :func:`levels_trait` and :func:`sliders_trait` describe it to the
+front end); :func:`plan_tiles` turns a viewport, a level and a slider position
+into the :class:`TileJob` list of the tiles to show, centre-out, at most what
+the view's :class:`ViewBudget` allows. No IO, no pool:
+:class:`~.tiles.TileStreamer` does the reading and sending.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from simplezarr.utils.multiscale import MultiscaleInfo
 
+from ._defaults import slider_labels
 from ._protocol import plane_key, tile_key
 from .geometry import (
     Bounds,
@@ -26,7 +34,16 @@ from .geometry import (
     wanted_chunks,
 )
 
-__all__ = ["TileJob", "image_layout", "plan_tiles"]
+__all__ = [
+    "TileJob",
+    "ViewBudget",
+    "image_layout",
+    "levels_trait",
+    "plan_tiles",
+    "sliders_trait",
+]
+
+logger = logging.getLogger("simplezarr")
 
 
 def image_layout(info: MultiscaleInfo) -> ImageLayout:
@@ -75,6 +92,35 @@ def image_layout(info: MultiscaleInfo) -> ImageLayout:
     return ImageLayout(ndim, y_axis, x_axis, levels, sliders, slider_levels)
 
 
+def levels_trait(layout: ImageLayout) -> list[dict[str, Any]]:
+    """The viewer's ``levels`` trait: per level ``shape``, ``scale``, ``offset``, ``chunk``."""
+    return [
+        {
+            "shape": list(g.shape),
+            "scale": list(g.scale),
+            "offset": list(g.offset),
+            "chunk": list(g.chunk),
+        }
+        for g in layout.levels
+    ]
+
+
+def sliders_trait(layout: ImageLayout, info: MultiscaleInfo) -> list[dict[str, Any]]:
+    """The viewer's ``sliders`` trait: one dict per non-displayed axis, in array order."""
+    return [
+        {
+            "name": s.name,
+            "type": s.type or "",
+            "unit": s.unit or "",
+            "size": s.size,
+            "scale": s.scale,
+            "offset": s.offset,
+            "labels": slider_labels(info, s.type, s.size),
+        }
+        for s in layout.sliders
+    ]
+
+
 @dataclass(frozen=True, eq=False)
 class TileJob:
     """One tile a view wants: its key, chunk, where its plane is, and its place in the world."""
@@ -120,3 +166,45 @@ def plan_tiles(
         )
         for chunk in chunks
     ]
+
+
+class ViewBudget:
+    """How many chunks of each level one view may want at once.
+
+    At most ``max_chunks``, and at most ``max_bytes`` of decoded data (whole
+    N-D chunks of the level, so a deep z chunk counts in full); at least one
+    chunk. ``max_bytes`` None: no byte bound.
+    """
+
+    def __init__(self, info: MultiscaleInfo, max_chunks: int, max_bytes: int | None) -> None:
+        self.max_chunks = max_chunks
+        self.max_bytes = max_bytes
+        self.chunk_nbytes = [
+            max(1, math.prod(s.chunk_shape) * np.dtype(s.dtype).itemsize) for s in info.scales
+        ]
+        self._warned: set[int] = set()
+
+    def limit(self, level: int) -> int:
+        """Most chunks of ``level`` one view may want."""
+        if self.max_bytes is None:
+            return max(0, self.max_chunks)
+        by_bytes = max(1, self.max_bytes // self.chunk_nbytes[level])
+        return max(0, min(self.max_chunks, by_bytes))
+
+    def warn_cut(self, level: int, view: str) -> None:
+        """Say (once per level) that ``view`` wants more chunks of ``level`` than allowed."""
+        if level in self._warned:
+            return
+        self._warned.add(level)
+        limit = self.limit(level)
+        logger.warning(
+            "simplezarr viewer: view %s wants more than %d chunks of level %d (%.1f MB each): "
+            "serving the %d nearest its centre (max_tiles %d, memory budget per view %s)",
+            view,
+            limit,
+            level,
+            self.chunk_nbytes[level] / 1e6,
+            limit,
+            self.max_chunks,
+            "none" if self.max_bytes is None else f"{self.max_bytes / 1e6:.0f} MB",
+        )

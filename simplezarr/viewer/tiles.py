@@ -19,18 +19,12 @@ On each viewport (:meth:`TileStreamer.update_viewport`) it:
 Moving along z (or t, c) inside one chunk's depth re-encodes from the pooled
 data and reads nothing.
 
-Bounds: each viewport is clamped first (:func:`~.geometry.clamp_viewport`:
-centre on the image, scale in a sane range), and the chunks one view wants
-at once are capped by ``max_chunks`` and by ``max_bytes`` (their decoded size,
-whole N-D chunks), keeping those nearest the centre; a view cut short by a cap
-is logged once per level. So one message can never queue more reads than
-that.
-
-Failures: a chunk whose read or encode fails becomes a ``tile_error`` message
-for its tile (once per failure per view), is counted as ``failed`` in
-``status`` (no longer pending), and is read again under the retry policy of
-:mod:`._failures` (on a later viewport message, at most once per
-``retry_after`` seconds).
+Bounds and failures: each viewport is clamped first
+(:func:`~.geometry.clamp_viewport`) and its wanted chunks capped by the view's
+:class:`~._layout.ViewBudget` (``max_chunks``, ``max_bytes``), nearest the
+centre first. A chunk whose read or encode fails becomes one ``tile_error``
+message per view, counts as ``failed`` in ``status``, and is retried as
+:mod:`._failures` says.
 
 Threads
 -------
@@ -50,19 +44,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
 
 from ._failures import FailureLog
-from ._layout import TileJob, image_layout, plan_tiles
+from ._layout import TileJob, ViewBudget, image_layout, plan_tiles
 from ._protocol import drop_message, status_message, tile_error_message, tile_message
 from .encode import EncodedTile, encode_tile
 from .geometry import (
@@ -164,13 +155,7 @@ class TileStreamer(ChunkManager):
         self._executor = executor
         self._position = dict(position) if position is not None else layout.default_position()
         self._margin = margin
-        self._max_chunks = max_chunks
-        self._max_bytes = max_bytes
-        self._chunk_nbytes = [
-            max(1, math.prod(s.chunk_shape) * np.dtype(s.dtype).itemsize)
-            for s in pool.multiscale_info.scales
-        ]
-        self._cut_levels: set[int] = set()
+        self._budget = ViewBudget(pool.multiscale_info, max_chunks, max_bytes)
         self._failures = failures if failures is not None else FailureLog()
         self._failures.register(self)
         self.stats = StreamerStats()
@@ -351,12 +336,13 @@ class TileStreamer(ChunkManager):
         viewport = self._viewport
         assert viewport is not None
         level = choose_level(self._layout.levels, viewport)
-        limit = self._chunk_limit(level)
+        limit = self._budget.limit(level)
         jobs = plan_tiles(
             self._layout, viewport, level, self._position, margin=self._margin, limit=limit
         )
         if chunks_in_view(self._layout.levels[level], viewport, margin=self._margin) > limit:
-            self._cut(level)
+            self.stats.cut += 1
+            self._budget.warn_cut(level, self._view)
         wanted = {job.key: job for job in jobs}
         by_chunk = {(job.level, job.index): job for job in jobs}
         self._level = level
@@ -393,30 +379,6 @@ class TileStreamer(ChunkManager):
             elif self._call_soon is not None and job.key not in self._sent and _loaded(loc):
                 self._start(job, loc)
         self._status_later()
-
-    def _chunk_limit(self, level: int) -> int:
-        """Most chunks of ``level`` one view may want: ``max_chunks`` and ``max_bytes``."""
-        if self._max_bytes is None:
-            return max(0, self._max_chunks)
-        return max(0, min(self._max_chunks, max(1, self._max_bytes // self._chunk_nbytes[level])))
-
-    def _cut(self, level: int) -> None:
-        self.stats.cut += 1
-        if level in self._cut_levels:
-            return
-        self._cut_levels.add(level)
-        limit = self._chunk_limit(level)
-        logger.warning(
-            "simplezarr viewer: view %s wants more than %d chunks of level %d (%.1f MB each): "
-            "serving the %d nearest its centre (max_tiles %d, memory budget per view %s)",
-            self._view,
-            limit,
-            level,
-            self._chunk_nbytes[level] / 1e6,
-            limit,
-            self._max_chunks,
-            "none" if self._max_bytes is None else f"{self._max_bytes / 1e6:.0f} MB",
-        )
 
     def _get(self, k: _Key) -> None:
         loc = self.get_chunk(*k)
@@ -501,7 +463,10 @@ class TileStreamer(ChunkManager):
             self.stats.encodes += 1
         try:
             data = loc.data
-            plane = data[job.selection][: job.shape[0], : job.shape[1]]
+            plane = data[job.selection]
+            if self._layout.y_axis > self._layout.x_axis:  # axes permuted: array order is (x, y)
+                plane = plane.T
+            plane = plane[: job.shape[0], : job.shape[1]]
             return encode_tile(plane)
         except Exception as exc:
             return exc

@@ -62,13 +62,13 @@ import anywidget
 import numpy as np
 import traitlets
 
-from simplezarr._open import open as open_source
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
 from ._contrast import ChannelContrast
-from ._defaults import HEX, default_colormap, pick_image, slider_labels
+from ._defaults import HEX, default_colormap, open_pool
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
+from ._layout import levels_trait, sliders_trait
 from ._protocol import (
     CloseMessage,
     ProtocolError,
@@ -110,10 +110,6 @@ def _bundle_text() -> str:
         return _MISSING_BUNDLE_JS
     text = _ESM_PATH.read_text(encoding="utf-8")
     return text if "\n" in text else text + "\n"
-
-
-# Default pool cache, in bytes of level-0 chunks.
-_CACHE_BYTES = 256 << 20
 
 
 class Viewer(anywidget.AnyWidget):
@@ -255,20 +251,13 @@ class Viewer(anywidget.AnyWidget):
             raise ValueError(
                 f"Viewer(): memory must be a positive number of bytes, not {memory!r}"
             )
-        if isinstance(source, ChunkPool):
-            pool, self._owns_pool = source, False
-        else:
-            if isinstance(source, MultiscaleInfo):
-                info = source
-            else:
-                node = open_source(source, storage_options=storage_options)
-                infos = MultiscaleInfo.from_zarr_node(node)
-                info = pick_image(infos, image, source)
-            if level_cache is None:
-                first = info.scales[0]
-                nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
-                level_cache = max(16, _CACHE_BYTES // max(1, nbytes))
-            pool, self._owns_pool = ChunkPool(info, cache_size=level_cache), True
+        pool, self._owns_pool = open_pool(
+            source,
+            image=image,
+            storage_options=storage_options,
+            level_cache=level_cache,
+            memory=memory,
+        )
         info = pool.multiscale_info
         self._pool = pool
         self._layout = layout = image_layout(info)
@@ -319,33 +308,8 @@ class Viewer(anywidget.AnyWidget):
             if contrast_limits is not None
             else self._contrast.limits(self.position)
         )
-        self.set_trait(
-            "levels",
-            [
-                {
-                    "shape": list(g.shape),
-                    "scale": list(g.scale),
-                    "offset": list(g.offset),
-                    "chunk": list(g.chunk),
-                }
-                for g in layout.levels
-            ],
-        )
-        self.set_trait(
-            "sliders",
-            [
-                {
-                    "name": s.name,
-                    "type": s.type or "",
-                    "unit": s.unit or "",
-                    "size": s.size,
-                    "scale": s.scale,
-                    "offset": s.offset,
-                    "labels": slider_labels(info, s.type, s.size),
-                }
-                for s in layout.sliders
-            ],
-        )
+        self.set_trait("levels", levels_trait(layout))
+        self.set_trait("sliders", sliders_trait(layout, info))
         self._setting_auto = False
         self.set_trait("unit", info.unit or "")
         self.set_trait("dtype", str(np.dtype(first.dtype)))
