@@ -70,6 +70,16 @@ export function fitCamera(level: LevelInfo, size: ViewSize): Camera {
   return { center: [(y0 + y1) / 2, (x0 + x1) / 2], scale: Math.max((y1 - y0) / h, (x1 - x0) / w) };
 }
 
+/**
+ * Keep the camera's centre on the image (level 0's outer pixel edges), so
+ * some of the image is always in view, whatever was asked (as map viewers
+ * do). The kernel clamps `Viewer.center` the same way.
+ */
+export function clampCenter(center: Vec2, level0: LevelInfo): Vec2 {
+  const [y0, x0, y1, x1] = levelExtent(level0);
+  return [Math.min(Math.max(center[0], y0), y1), Math.min(Math.max(center[1], x0), x1)];
+}
+
 /** Allowed scale range: from 64 CSS px per finest pixel to 8x the fit. */
 export function scaleLimits(levels: readonly LevelInfo[], size: ViewSize): [number, number] {
   const l0 = levels[0];

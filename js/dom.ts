@@ -26,6 +26,14 @@
  * - `data-show-tiles` ("1" when the last frame drew tile outlines).
  *
  * {@link frameHooks} is the pure part: what one drawn frame says.
+ *
+ * Keys stay in the view ({@link containKeys}): a key pressed while anything
+ * inside the root has focus (canvas, slider, button, panel) never runs the
+ * page's shortcuts, so JupyterLab's and Notebook 7's command-mode keys (`d d`
+ * deletes a cell, `0 0` restarts the kernel, arrows move between cells) and
+ * marimo's do not fire. The events still do their default inside the view
+ * (a focused slider moves with the arrows, Tab moves focus on). Escape
+ * hands focus back to the page.
  */
 
 import type { Camera, ViewSize } from "./camera";
@@ -135,7 +143,7 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   const stage = div("sz-stage");
   const canvas = document.createElement("canvas");
   const title = div("sz-title");
-  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  containKeys(root);
   const style = document.createElement("style");
   style.textContent = CSS;
   canvas.className = "sz-canvas";
@@ -145,6 +153,40 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   root.append(style, stage, parts.sliders);
   host.appendChild(root);
   return { root, stage, canvas, title };
+}
+
+/** Key events that {@link containKeys} keeps inside the view. */
+export const CONTAINED_KEY_EVENTS = ["keydown", "keyup", "keypress"] as const;
+
+/**
+ * Keep key events inside `root`, for both ways a host page listens:
+ *
+ * - bubbling listeners (JupyterLab 4, marimo): key events are stopped when
+ *   they bubble out of `root` (listeners inside it have run by then);
+ * - capturing listeners that run before ours (Notebook 7's Lumino shell):
+ *   Lumino matches a shortcut by walking up from the event's target and stops
+ *   at an element marked `data-lm-suppress-shortcuts`. On the root alone that
+ *   mark comes too late (the focused canvas itself matches
+ *   `.jp-mod-commandMode :focus`), so every element that takes focus inside
+ *   the view is marked when it does.
+ *
+ * Escape also blurs the focused element, to leave the view by keyboard.
+ */
+export function containKeys(root: HTMLElement): void {
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.addEventListener("focusin", (e) => {
+    if (e.target instanceof HTMLElement) e.target.setAttribute("data-lm-suppress-shortcuts", "true");
+  });
+  const stop = (e: Event): void => {
+    if (e.type === "keydown" && (e as KeyboardEvent).key === "Escape") {
+      // In a shadow root (marimo) the document's activeElement is the host.
+      const scope = root.getRootNode() as Document | ShadowRoot;
+      const active = scope.activeElement ?? null;
+      if (active instanceof HTMLElement && root.contains(active)) active.blur();
+    }
+    e.stopPropagation();
+  };
+  for (const type of CONTAINED_KEY_EVENTS) root.addEventListener(type, stop);
 }
 
 /** Show a message over the stage (the view cannot draw). */

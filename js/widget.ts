@@ -22,6 +22,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import {
   type Camera,
   type ViewSize,
+  clampCenter,
   clampScale,
   fitCamera,
   panBy,
@@ -73,6 +74,7 @@ interface Traits {
   name: unknown;
   height: unknown;
   show_tiles: unknown;
+  _fit_pending: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -314,7 +316,8 @@ class ViewerView {
   private setCamera(camera: Camera | null): void {
     if (camera === null || this.disposed) return;
     const scale = clampScale(camera.scale, this.limits());
-    this.camera = { center: camera.center, scale };
+    const l0 = this.levels[0];
+    this.camera = { center: l0 === undefined ? camera.center : clampCenter(camera.center, l0), scale };
     this.cameraSync.schedule();
     this.request();
   }

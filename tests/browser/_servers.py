@@ -37,6 +37,10 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 REPO = Path(__file__).resolve().parents[2]
+_LAB_ONLY = [
+    "--LabApp.news_url=None",
+    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+]
 
 
 def require_chromium() -> str:
@@ -64,22 +68,30 @@ def _free_port() -> int:
 
 @dataclass
 class JupyterLab:
+    """A running JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) server."""
+
     url: str
     token: str
     root: Path
+    app: str = "lab"
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        path = "lab/tree" if self.app == "lab" else "notebooks"
+        return f"{self.url}/{path}/{name}?token={self.token}"
 
 
 @contextlib.contextmanager
-def jupyterlab(tmp: Path) -> Iterator[JupyterLab]:
-    """Start ``jupyter-lab`` on 127.0.0.1 with everything under ``tmp``; stop it after."""
+def jupyterlab(tmp: Path, app: str = "lab") -> Iterator[JupyterLab]:
+    """Start ``jupyter-lab`` (or Notebook 7's ``jupyter-notebook`` with ``app="notebook"``) on
+    127.0.0.1 with everything under ``tmp``; stop it after."""
+    cls = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}[app]
     root, settings = tmp / "root", tmp / "settings"
     root.mkdir()
-    notif = settings / "@jupyterlab" / "apputils-extension"
-    notif.mkdir(parents=True)
-    (notif / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    settings.mkdir()
+    if app == "lab":  # Notebook 7 has no news toast, and a settings file it has no schema for
+        notif = settings / "@jupyterlab" / "apputils-extension"  # is a page error there
+        notif.mkdir(parents=True)
+        (notif / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     for name in ("CONFIG", "DATA", "RUNTIME"):
@@ -89,7 +101,7 @@ def jupyterlab(tmp: Path) -> Iterator[JupyterLab]:
     log = open(tmp / "jupyterlab.log", "wb")  # closed in the finally below
     proc = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "jupyter-lab"),
+            str(Path(sys.executable).parent / f"jupyter-{app}"),
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
@@ -97,11 +109,10 @@ def jupyterlab(tmp: Path) -> Iterator[JupyterLab]:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+            f"--{cls}.expose_app_in_browser=True",
+            *(_LAB_ONLY if app == "lab" else []),
+            f"--{cls}.user_settings_dir={settings}",
+            f"--{cls}.workspaces_dir={tmp / 'workspaces'}",
         ],
         env=env,
         stdout=log,
@@ -127,7 +138,7 @@ def jupyterlab(tmp: Path) -> Iterator[JupyterLab]:
                 # Poll the server's own status endpoint: the fact we wait on.
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=0.25)
-        yield JupyterLab(url=url, token=token, root=root)
+        yield JupyterLab(url=url, token=token, root=root, app=app)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
