@@ -145,3 +145,33 @@ def test_an_ome_tiff_pyramid_lines_up_in_the_viewer(tmp_path: Path) -> None:
         (h, w), (sy, sx), (oy, ox) = lv["shape"], lv["scale"], lv["offset"]
         assert oy - sy / 2 == pytest.approx(-0.25) and ox - sx / 2 == pytest.approx(-0.25)
         assert h * sy == pytest.approx(150) and w * sx == pytest.approx(100)
+
+
+def _image_with(omero: Any = None, translation: float = 0.0) -> zarr.Group:
+    ms = {
+        "name": "img",
+        "axes": [{"name": "c", "type": "channel"}, {"name": "y", "type": "space"},
+                 {"name": "x", "type": "space"}],
+        "datasets": [{"path": "0", "coordinateTransformations": [
+            {"type": "scale", "scale": [1.0, 1.0, 1.0]},
+            {"type": "translation", "translation": [0.0, translation, 0.0]}]}],
+    }  # fmt: skip
+    attrs = {"ome": {"version": "0.5", "multiscales": [ms], "omero": omero}}
+    group = zarr.open_group(zarr.storage.MemoryStore(), mode="w", attributes=attrs)
+    data = np.arange(2 * 32 * 32, dtype="uint16").reshape(2, 32, 32)
+    group.create_array("0", data=data, chunks=(1, 32, 32))
+    return group
+
+
+def test_a_window_of_minus_infinity_falls_back_like_nan() -> None:
+    omero = {"channels": [{"label": "a", "window": {"start": -np.inf, "end": 900}},
+                          {"label": "b", "window": {"start": 10**400, "end": 20}}]}  # fmt: skip
+    with pytest.warns(UserWarning, match=r"window.start -inf is not a finite number"):
+        viewer = Viewer(_image_with(omero))
+    lo, hi = viewer.contrast_limits
+    assert np.isfinite(lo) and np.isfinite(hi) and lo < hi  # the data's percentiles
+
+
+def test_a_translation_of_1e308_is_refused_before_the_viewer() -> None:
+    with pytest.raises(ValueError, match=r"axis 'y': .*beyond the finite range"):
+        Viewer(_image_with(translation=1e308))
