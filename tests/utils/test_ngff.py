@@ -10,12 +10,15 @@ import pytest
 
 from simplezarr.utils._ngff import (
     FN,
+    MAX_NESTING,
     SPACE_UNITS,
     AxisMap,
+    axes_from_names,
     guess_axes,
     normalize_unit,
     parse_transform,
     parse_transforms,
+    shape_factor,
 )
 from tests.utils._ngff_examples import EXAMPLES, load_json_with_comments
 
@@ -199,3 +202,75 @@ def test_space_units_factors() -> None:
     assert SPACE_UNITS["nanometer"] == 1e-9
     assert SPACE_UNITS["meter"] == 1.0
     assert SPACE_UNITS["inch"] == pytest.approx(0.0254)
+
+
+# -- dimension names, shape factors, untrusted numbers ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("names", "ndim", "expected"),
+    [
+        (["C", "Y", "X"], 3, (("c", "channel"), ("y", "space"), ("x", "space"))),  # tifffile
+        (["Y", "X", "S"], 3, (("y", "space"), ("x", "space"), ("c", "channel"))),  # RGB samples
+        (
+            ["C", "Y", "X", "S"],
+            4,
+            (("c", "channel"), ("y", "space"), ("x", "space"), ("s", "channel")),
+        ),
+        (["T", "Q", "Y", "X"], 4, (("t", "time"), ("q", None), ("y", "space"), ("x", "space"))),
+        (
+            ["time", "z", "y", "x"],
+            4,
+            (("time", "time"), ("z", "space"), ("y", "space"), ("x", "space")),
+        ),
+        (["x"], 1, (("x", "space"),)),
+        (["y", "y"], 2, None),  # not unique
+        (["a", "b"], 2, None),  # no spatial axis: guess instead
+        (["t", "x"], 2, None),  # only one spatial axis of two
+        (["y", "x"], 3, None),  # one name short
+        (["y", ""], 2, None),
+        (["y", 5], 2, None),
+        ("yx", 2, None),
+        (None, 2, None),
+    ],
+)
+def test_axes_from_names(names: Any, ndim: int, expected: Any) -> None:
+    assert axes_from_names(names, ndim) == expected
+
+
+@pytest.mark.parametrize(
+    ("n0", "n", "factor"),
+    [(1000, 500, 2.0), (1001, 501, 2.0), (1001, 500, 2.0), (1001, 250, 4.0), (100, 100, 1.0),
+     (100, 30, 100 / 30), (7, 1, 7.0), (0, 5, 1.0)],
+)  # fmt: skip
+def test_shape_factor(n0: int, n: int, factor: float) -> None:
+    assert shape_factor(n0, n) == pytest.approx(factor)
+
+
+@pytest.mark.parametrize(
+    ("transform", "match"),
+    [
+        ({"type": "scale", "scale": [10**400, 1]}, r"non-finite value"),
+        ({"type": "translation", "translation": [-(10**400), 1]}, r"non-finite value"),
+        ({"type": "scale", "scale": [True, 1]}, r"must be a list of numbers"),
+        ({"type": "affine", "affine": [[10**400, 0, 0], [0, 1, 0]]}, r"non-finite value"),
+    ],
+)
+def test_untrusted_numbers_are_value_errors(transform: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        parse_transform(transform, 2, "here")
+
+
+def test_nesting_is_bounded() -> None:
+    t: Any = {"type": "scale", "scale": [2.0, 2.0]}
+    for _ in range(MAX_NESTING):
+        t = {"type": "sequence", "transformations": [t]}
+    assert parse_transform(t, 2, "here").scale == (2.0, 2.0)
+    with pytest.raises(ValueError, match=r"nested more than 16 deep"):
+        parse_transform({"type": "bijection", "forward": t}, 2, "here")
+
+
+def test_composed_overflow_is_a_value_error() -> None:
+    big = {"type": "scale", "scale": [1e300, 1.0]}
+    with pytest.raises(ValueError, match=r"overflow"):
+        parse_transforms([big, big], 2, "here")
