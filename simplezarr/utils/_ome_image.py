@@ -455,7 +455,7 @@ def _check_channels(info: MultiscaleInfo, where: str) -> None:
     if len(info.channels) != size:
         warn(
             f"{FN}: {where}: omero lists {len(info.channels)} channel(s) but axis "
-            f"{info.axes[c].name!r} has {size}; the channel labels are not used"
+            f"{info.axes[c].name!r} has {size}; the channel metadata may not match the channels"
         )
 
 
