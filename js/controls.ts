@@ -5,7 +5,7 @@
  *
  * The sliders show the level-0 index on their axis, e.g.
  * "z 12 / 63 · 6.0 µm"; moving one calls `onChange(name, index)`, and the
- * widget writes the `position` trait.
+ * widget writes the `position` trait. Axes of length 1 get no visible slider.
  */
 
 import { sliderLabel } from "./format";
@@ -113,9 +113,11 @@ export class SliderPanel {
 
   private build(sliders: readonly SliderInfo[]): void {
     this.clear();
-    this.el.hidden = sliders.length === 0;
+    // An axis of length 1 (a label image's `c`, a single time point) has nothing to browse.
+    this.el.hidden = sliders.every((s) => s.size <= 1);
     for (const info of sliders) {
       const row = element("div", "sz-slider");
+      row.hidden = info.size <= 1;
       const id = `sz-${Math.random().toString(36).slice(2)}`;
       const label = element("label", "sz-slider-label", { for: id });
       const input = element("input", "sz-slider-input", {

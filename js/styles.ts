@@ -118,6 +118,7 @@ export const CSS = `
 }
 .simplezarr-viewer .sz-sliders[hidden] { display: none; }
 .simplezarr-viewer .sz-slider { display: contents; }
+.simplezarr-viewer .sz-slider[hidden] { display: none; }
 .simplezarr-viewer .sz-slider-label {
   color: var(--sz-fg);
   font-variant-numeric: tabular-nums;
