@@ -140,6 +140,17 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         assert int(d["level"]) > 0  # fitted: a coarse level, not the 16k one
         spot = _bright_spot(info, cam)
         _check_pixel(page, info, d, spot)
+        # What the notebook printed about the camera, maybe before the view was drawn, is true.
+        printed = (
+            page.locator(".jp-NotebookPanel .jp-Cell").nth(6).locator(".jp-OutputArea-output")
+        )
+        printed.first.wait_for(timeout=FIRST_RUN_MS)
+        text = printed.first.inner_text()
+        assert f"level in use: {d['level']} of {len(info.scales) - 1}" in text, text
+        zoom = float(text.split("zoom:")[1].split()[0])
+        assert zoom == pytest.approx(info.scales[0].spatial_scale[-1] / cam["scale"], abs=1e-4), (
+            text
+        )
         canvas = page.locator(f"{VIEWER} canvas").first
         canvas.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "lab-1-fit.png"))
