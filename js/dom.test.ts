@@ -3,7 +3,7 @@ import { type FrameReport, INITIAL_HOOKS, frameHooks } from "./dom";
 
 function report(overrides: Partial<FrameReport> = {}): FrameReport {
   return {
-    stats: { level: 2, drawn: 6, complete: true, levels: [1, 2] },
+    stats: { level: 2, drawn: 6, complete: true, levels: [1, 2], failed: 1 },
     display: { lo: 10, hi: 900, gamma: 1.5 },
     colormap: "viridis",
     outlines: true,
@@ -24,6 +24,7 @@ describe("frameHooks", () => {
       level: String(r.stats.level),
       tilesDrawn: String(r.stats.drawn),
       complete: "1",
+      failedDrawn: "1",
       tilesCached: String(r.tilesCached),
       camera: JSON.stringify({ center: r.camera!.center, scale: r.camera!.scale, size: [300, 400] }),
     });
@@ -33,7 +34,7 @@ describe("frameHooks", () => {
 
   it("leaves level and camera alone when the frame had none", () => {
     const hooks = frameHooks(
-      report({ stats: { level: -1, drawn: 0, complete: false, levels: [] }, camera: null, outlines: false }),
+      report({ stats: { level: -1, drawn: 0, complete: false, levels: [], failed: 0 }, camera: null, outlines: false }),
     );
     expect("level" in hooks).toBe(false);
     expect("camera" in hooks).toBe(false);
@@ -49,7 +50,7 @@ describe("INITIAL_HOOKS", () => {
     expect(plane).toBe("");
     for (const v of Object.values(counters)) expect(v).toBe("0");
     expect(Object.keys(INITIAL_HOOKS).sort()).toEqual(
-      ["frames", "level", "plane", "seq", "showTiles", "tilesCached", "tilesDrawn", "tilesPending", "tilesReceived"],
+      ["frames", "level", "plane", "seq", "showTiles", "tilesCached", "tilesDrawn", "tilesFailed", "tilesPending", "tilesReceived"],
     );
   });
 });

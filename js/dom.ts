@@ -14,8 +14,8 @@
  * - `data-ready` ("1" once ready was sent), `data-view` (view id);
  * - `data-frames` (frames rendered), `data-tiles-drawn` (tiles drawn in the
  *   last frame), `data-tiles-received` (tile messages received, total),
- *   `data-tiles-cached` (decoded tiles held), `data-tiles-pending` (from
- *   status);
+ *   `data-tiles-cached` (decoded tiles held), `data-tiles-pending` and
+ *   `data-tiles-failed` (from status);
  * - `data-level` (level in use), `data-plane` (current plane key),
  *   `data-seq` (last viewport seq sent);
  * - `data-camera` (JSON: `center` [y, x], `scale` world units per CSS px,
@@ -23,7 +23,8 @@
  * - `data-complete` ("1" when tiles of the current plane at the level in use
  *   cover the view);
  * - `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn);
- * - `data-show-tiles` ("1" when the last frame drew tile outlines).
+ * - `data-show-tiles` ("1" when the last frame drew tile outlines);
+ * - `data-failed-drawn` (failed tiles drawn hatched in the last frame).
  *
  * {@link frameHooks} is the pure part: what one drawn frame says.
  *
@@ -50,6 +51,8 @@ export type HookName =
   | "tilesReceived"
   | "tilesCached"
   | "tilesPending"
+  | "tilesFailed"
+  | "failedDrawn"
   | "level"
   | "plane"
   | "seq"
@@ -68,6 +71,7 @@ export const INITIAL_HOOKS: Hooks = {
   tilesReceived: "0",
   tilesCached: "0",
   tilesPending: "0",
+  tilesFailed: "0",
   level: "0",
   seq: "0",
   plane: "",
@@ -104,6 +108,7 @@ export function frameHooks(f: FrameReport): Hooks {
   if (f.stats.level >= 0) hooks.level = String(f.stats.level);
   hooks.tilesDrawn = String(f.stats.drawn);
   hooks.complete = f.stats.complete ? "1" : "0";
+  hooks.failedDrawn = String(f.stats.failed);
   hooks.tilesCached = String(f.tilesCached);
   if (f.camera !== null) {
     // For tests: which world point is under which CSS pixel of the canvas.

@@ -14,13 +14,19 @@
  *
  * Tile outlines (`show_tiles`): when asked, the drawn tiles' outlines are
  * planned ({@link planOutlines}) in draw order and drawn over the tiles.
+ *
+ * Failed tiles ({@link FailedTiles}): each failed tile of the current plane
+ * at the level in use is drawn over whatever lies under it as diagonal
+ * stripes, with the coarser fallback (or the empty image) showing between
+ * them, so a failure is never a silent hole.
  */
 
 import { type Camera, type ViewSize, levelExtent, visibleRect, worldToScreen } from "./camera";
 import { colormapLUT } from "./colormaps";
-import { chooseLevel, planDraw } from "./lod";
+import { FailedTiles } from "./failures";
+import { chooseLevel, intersects, planDraw } from "./lod";
 import { planOutlines } from "./outlines";
-import type { LevelInfo, Rect, TileMessage } from "./protocol";
+import type { LevelInfo, Rect, TileErrorMessage, TileMessage } from "./protocol";
 import { type Display, type DrawItem, Renderer } from "./renderer";
 import { TileCache } from "./tiles";
 
@@ -32,6 +38,8 @@ export interface FrameStats {
   drawn: number;
   /** Whether tiles of the current plane at the target level cover the view. */
   complete: boolean;
+  /** Failed tiles drawn (hatched). */
+  failed: number;
   /** Levels of the tiles drawn, ascending. */
   levels: number[];
 }
@@ -56,6 +64,7 @@ function toClip(cam: Camera, size: ViewSize, r: Rect): [number, number, number, 
 export class TileLayer {
   private readonly renderer: Renderer;
   readonly cache: TileCache<WebGLTexture>;
+  readonly failures = new FailedTiles();
   private plane = "";
   private fallbackPlane: string | null = null;
   /** Tiles of the current plane drawn in the last frame. */
@@ -94,6 +103,7 @@ export class TileLayer {
 
   /** Store a tile: decoded asynchronously, then `onTexture()`. */
   receive(m: TileMessage, live: boolean): void {
+    this.failures.remove([m.key]);
     const generation = this.cache.begin(
       {
         key: m.key,
@@ -133,13 +143,21 @@ export class TileLayer {
     );
   }
 
-  drop(keys: readonly string[]): void {
-    this.cache.drop(keys);
+  /** A tile of this view failed: drawn hatched until it arrives or is dropped. */
+  fail(m: TileErrorMessage): void {
+    this.failures.add({ key: m.key, level: m.level, plane: m.plane, bounds: m.bounds, error: m.error });
+    this.onTexture();
   }
 
-  /** Forget every tile (textures freed). */
+  drop(keys: readonly string[]): void {
+    this.cache.drop(keys);
+    this.failures.remove(keys);
+  }
+
+  /** Forget every tile (textures freed) and every failure. */
   clear(): void {
     this.cache.clear();
+    this.failures.clear();
     this.fallbackPlane = null;
     this.planeDrawn = 0;
   }
@@ -171,12 +189,12 @@ export class TileLayer {
     outlines = false,
   ): FrameStats {
     const r = this.renderer;
-    if (this.lost || this.disposed) return { level: -1, drawn: 0, complete: false, levels: [] };
+    if (this.lost || this.disposed) return { level: -1, drawn: 0, complete: false, levels: [], failed: 0 };
     r.setSize(size.width * dpr, size.height * dpr);
     const l0 = levels[0];
     if (cam === null || l0 === undefined || size.width <= 0 || size.height <= 0) {
       r.draw([], display, null);
-      return { level: -1, drawn: 0, complete: false, levels: [] };
+      return { level: -1, drawn: 0, complete: false, levels: [], failed: 0 };
     }
     const level = chooseLevel(levels, cam.scale, dpr);
     const plan = planDraw(
@@ -219,10 +237,15 @@ export class TileLayer {
         h,
       );
     }
-    r.draw(items, display, toClip(cam, size, levelExtent(l0)), outlinePlan);
+    const view = visibleRect(cam, size);
+    const hatches = this.failures
+      .at(this.plane, level)
+      .filter((t) => intersects(t.bounds, view))
+      .map((t) => toClip(cam, size, t.bounds));
+    r.draw(items, display, toClip(cam, size, levelExtent(l0)), outlinePlan, hatches);
     this.planeDrawn = planeDrawn;
     const drawn = [...drawnLevels].sort((a, b) => a - b);
-    return { level, drawn: items.length, complete: plan.complete, levels: drawn };
+    return { level, drawn: items.length, complete: plan.complete, levels: drawn, failed: hatches.length };
   }
 
   /** Free every texture and GL resource. */

@@ -31,9 +31,11 @@ function setup(withTiles = true) {
   const hooks: Hooks = {};
   const received: { key: string; mine: boolean }[] = [];
   const dropped: string[][] = [];
+  const failed: { key: string; error: string }[] = [];
   let statusCalls = 0;
   const sink: TileSink = {
     receive: (m: TileMessage, mine: boolean) => received.push({ key: m.key, mine }),
+    fail: (m) => failed.push({ key: m.key, error: m.error }),
     drop: (keys) => dropped.push([...keys]),
   };
   const link = new KernelLink({
@@ -42,7 +44,7 @@ function setup(withTiles = true) {
     tiles: withTiles ? sink : null,
     onStatus: () => statusCalls++,
   });
-  return { link, sent, hooks, received, dropped, statusCalls: () => statusCalls };
+  return { link, sent, hooks, received, dropped, failed, statusCalls: () => statusCalls };
 }
 
 let warnings: unknown[][] = [];
@@ -133,15 +135,29 @@ describe("KernelLink", () => {
   it("acts on drop and status only for its own view", () => {
     const { link, hooks, dropped, statusCalls } = setup();
     link.receive({ type: "drop", view: "other", keys: ["x"] }, []);
-    link.receive({ type: "status", view: "other", pending: 7, level: 0, seq: 1 }, []);
+    link.receive({ type: "status", view: "other", pending: 7, failed: 0, level: 0, seq: 1 }, []);
     expect(dropped).toEqual([]);
     expect(link.pending).toBe(0);
     expect(statusCalls()).toBe(0);
     link.receive({ type: "drop", view: link.view, keys: ["x", "y"] }, []);
-    link.receive({ type: "status", view: link.view, pending: 5, level: 1, seq: 1 }, []);
+    link.receive({ type: "status", view: link.view, pending: 5, failed: 2, level: 1, seq: 1 }, []);
     expect(dropped).toEqual([["x", "y"]]);
     expect(link.pending).toBe(5);
     expect(hooks.tilesPending).toBe("5");
+    expect(hooks.tilesFailed).toBe("2");
+    expect(statusCalls()).toBe(1);
+  });
+
+  it("hands this view's failed tiles to the sink, and only this view's", () => {
+    const { link, failed, statusCalls } = setup();
+    const error = (view: string) => {
+      const { shape: _s, encoding: _e, value_offset: _o, value_scale: _v, ...rest } = tile(view, "k");
+      return { ...rest, type: "tile_error", error: "read timed out after 30 s" };
+    };
+    link.receive(error("other"), []);
+    expect(failed).toEqual([]);
+    link.receive(error(link.view), []);
+    expect(failed).toEqual([{ key: "k", error: "read timed out after 30 s" }]);
     expect(statusCalls()).toBe(1);
   });
 
@@ -159,7 +175,7 @@ describe("KernelLink", () => {
     const { link, sent, hooks, received } = setup();
     link.start();
     link.sendViewport(CAM, SIZE, 1);
-    link.receive({ type: "status", view: link.view, pending: 3, level: 0, seq: 1 }, []);
+    link.receive({ type: "status", view: link.view, pending: 3, failed: 0, level: 0, seq: 1 }, []);
     const old = link.view;
     sent.length = 0;
     link.restart();

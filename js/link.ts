@@ -20,11 +20,13 @@
  * - every `tile` goes to the tile sink (the layer, which decodes its PNG into
  *   a texture), whichever view asked for it: any view may draw any tile, and
  *   only the view's own tiles are marked live;
- * - `drop` and `status` are acted on only when they are for this view; a
- *   status updates the pending count and calls `onStatus` (the overlay).
+ * - `tile_error`, `drop` and `status` are acted on only when they are for
+ *   this view: a failed tile goes to the sink (drawn hatched, counted in the
+ *   overlay); a status updates the pending and failed counts and calls
+ *   `onStatus` (the overlay).
  *
  * Test hooks written here (see {@link ./dom}): `data-ready`, `data-view`,
- * `data-seq`, `data-tiles-received`, `data-tiles-pending`.
+ * `data-seq`, `data-tiles-received`, `data-tiles-pending`, `data-tiles-failed`.
  */
 
 import type { Camera, ViewSize } from "./camera";
@@ -32,6 +34,7 @@ import { sameCamera } from "./camera";
 import type { Hooks } from "./dom";
 import {
   type FrontendMessage,
+  type TileErrorMessage,
   type TileMessage,
   closeMessage,
   parseKernelMessage,
@@ -43,6 +46,8 @@ import {
 export interface TileSink {
   /** Store (decode) a tile; `mine` when this view asked for it. */
   receive(m: TileMessage, mine: boolean): void;
+  /** A tile of this view could not be made (show it, and why). */
+  fail(m: TileErrorMessage): void;
   /** Forget tiles the kernel dropped for this view. */
   drop(keys: readonly string[]): void;
 }
@@ -120,13 +125,19 @@ export class KernelLink {
         this.options.hooks({ tilesReceived: String(this.tilesReceived) });
         this.options.tiles?.receive(m, mine);
         break;
+      case "tile_error":
+        if (mine) {
+          this.options.tiles?.fail(m);
+          this.options.onStatus();
+        }
+        break;
       case "drop":
         if (mine) this.options.tiles?.drop(m.keys);
         break;
       case "status":
         if (mine) {
           this.pendingTiles = m.pending;
-          this.options.hooks({ tilesPending: String(m.pending) });
+          this.options.hooks({ tilesPending: String(m.pending), tilesFailed: String(m.failed) });
           this.options.onStatus();
         }
         break;
@@ -148,6 +159,7 @@ export class KernelLink {
    */
   restart(): void {
     this.pendingTiles = 0;
+    this.options.hooks({ tilesPending: "0", tilesFailed: "0" });
     this.options.send(closeMessage(this.id));
     this.id = newViewId();
     this.options.send(readyMessage(this.id));

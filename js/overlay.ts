@@ -1,7 +1,8 @@
 /**
  * The small information overlay in the canvas corner: level in use and zoom,
  * cursor position in world units (and the level-0 pixel under it), and how
- * many tiles are still loading (from the kernel's `status` messages), and,
+ * many tiles are still loading (from the kernel's `status` messages), how
+ * many failed and why (in the colour of their stripes), and,
  * while tile outlines are shown, a legend: a swatch of each drawn level's
  * outline colour with "level N".
  *
@@ -26,6 +27,8 @@ export interface OverlayState {
   pixel: string;
   /** e.g. "3 tiles loading", or "". */
   pending: string;
+  /** e.g. "2 tiles failed: read timed out after 30 s", or "". */
+  failed: string;
   /** Outline legend, or [] when outlines are hidden. */
   legend: readonly LegendEntry[];
 }
@@ -40,13 +43,14 @@ export class Overlay {
     this.el = document.createElement("div");
     this.el.className = "sz-overlay";
     this.el.setAttribute("aria-live", "off");
-    this.lines = [0, 1, 2].map(() => {
+    this.lines = [0, 1, 2, 3].map(() => {
       const line = document.createElement("div");
       line.className = "sz-overlay-line";
       this.el.appendChild(line);
       return line;
     });
     this.lines[2]!.classList.add("sz-overlay-pending");
+    this.lines[3]!.classList.add("sz-overlay-failed");
     this.legend = document.createElement("div");
     this.legend.className = "sz-overlay-line sz-legend";
     this.legend.hidden = true;
@@ -59,6 +63,7 @@ export class Overlay {
     this.set(0, levelText);
     this.set(1, cursorText);
     this.set(2, s.pending);
+    this.set(3, s.failed);
     this.setLegend(s.legend);
   }
 

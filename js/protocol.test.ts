@@ -65,10 +65,11 @@ describe("parseKernelMessage", () => {
       view: "v",
       keys: ["a", "b"],
     });
-    expect(parse({ type: "status", view: "v", pending: 3, level: 1, seq: 9 }, []).result).toEqual({
+    expect(parse({ type: "status", view: "v", pending: 3, failed: 1, level: 1, seq: 9 }, []).result).toEqual({
       type: "status",
       view: "v",
       pending: 3,
+      failed: 1,
       level: 1,
       seq: 9,
     });
@@ -96,7 +97,9 @@ describe("parseKernelMessage", () => {
     ["buffer that is not bytes", tile(), ["png"]],
     ["drop keys not a list", { type: "drop", view: "v", keys: "a" }],
     ["drop keys not strings", { type: "drop", view: "v", keys: [1] }],
-    ["status pending negative", { type: "status", view: "v", pending: -1, level: 0, seq: 1 }],
+    ["status pending negative", { type: "status", view: "v", pending: -1, failed: 0, level: 0, seq: 1 }],
+    ["status without failed", { type: "status", view: "v", pending: 1, level: 0, seq: 1 }],
+    ["tile_error without error", { type: "tile_error", view: "v", key: "k", level: 0, chunk: [0, 0], plane: "", bounds: [0, 0, 1, 1], seq: 1 }],
   ];
   for (const [name, msg, buffers] of malformed) {
     it(`rejects ${name} with one warning, without throwing`, () => {

@@ -7,7 +7,8 @@
  * encodings and the traitlets of `Viewer`.
  *
  * Front end -> kernel: `ready`, `viewport`, `close` (JSON, no buffers).
- * Kernel -> front end: `tile` (one buffer: the PNG), `drop`, `status`.
+ * Kernel -> front end: `tile` (one buffer: the PNG), `tile_error` (a tile
+ * that could not be made, and why), `drop`, `status`.
  *
  * Everything the kernel sends passes through {@link parseKernelMessage} (and
  * the trait parsers below) before it is used: a malformed message is
@@ -117,6 +118,23 @@ export interface TileMessage {
   png: Uint8Array;
 }
 
+/** A tile the kernel could not make: its header without the pixels, and why. */
+export interface TileErrorMessage {
+  type: "tile_error";
+  view: string;
+  key: string;
+  level: number;
+  chunk: Vec2;
+  plane: string;
+  bounds: Rect;
+  /** Short text for people, e.g. "read timed out after 30 s". */
+  error: string;
+  seq: number;
+}
+
+/** Longest `error` text kept (the kernel sends at most 200 characters). */
+export const MAX_ERROR_TEXT = 200;
+
 export interface DropMessage {
   type: "drop";
   view: string;
@@ -126,14 +144,16 @@ export interface DropMessage {
 export interface StatusMessage {
   type: "status";
   view: string;
-  /** Tiles wanted but not yet sent. */
+  /** Tiles wanted but neither sent nor failed. */
   pending: number;
+  /** Tiles wanted whose chunk failed (each announced by a `tile_error`). */
+  failed: number;
   /** Level in use for that view. */
   level: number;
   seq: number;
 }
 
-export type KernelMessage = TileMessage | DropMessage | StatusMessage;
+export type KernelMessage = TileMessage | TileErrorMessage | DropMessage | StatusMessage;
 
 /** Where rejections are reported; console.warn by default. */
 export type Warn = (message: string) => void;
@@ -266,6 +286,31 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
         png,
       };
     }
+    case "tile_error": {
+      const { key, level, plane, error, seq } = msg;
+      if (typeof key !== "string" || key === "")
+        return reject(`tile_error key ${show(key)} is not a non-empty string`);
+      if (!isNonNegInt(level)) return reject(`tile_error ${key}: level ${show(level)} is not an integer >= 0`);
+      const chunk = vec2(msg.chunk, isNonNegInt);
+      if (chunk === null) return reject(`tile_error ${key}: chunk ${show(msg.chunk)} is not [iy, ix]`);
+      if (typeof plane !== "string") return reject(`tile_error ${key}: plane ${show(plane)} is not a string`);
+      const b = numbers(msg.bounds, 4, isFiniteNumber);
+      if (b === null || !(b[2]! > b[0]!) || !(b[3]! > b[1]!))
+        return reject(`tile_error ${key}: bounds ${show(msg.bounds)} is not [y0, x0, y1, x1]`);
+      if (typeof error !== "string") return reject(`tile_error ${key}: error ${show(error)} is not a string`);
+      if (!isInt(seq)) return reject(`tile_error ${key}: seq ${show(seq)} is not an integer`);
+      return {
+        type,
+        view,
+        key,
+        level,
+        chunk,
+        plane,
+        bounds: [b[0]!, b[1]!, b[2]!, b[3]!],
+        error: error.slice(0, MAX_ERROR_TEXT),
+        seq,
+      };
+    }
     case "drop": {
       const keys = msg.keys;
       if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
@@ -274,11 +319,12 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
       return { type, view, keys: keys as string[] };
     }
     case "status": {
-      const { pending, level, seq } = msg;
+      const { pending, failed, level, seq } = msg;
       if (!isNonNegInt(pending)) return reject(`status pending ${show(pending)} is not an integer >= 0`);
+      if (!isNonNegInt(failed)) return reject(`status failed ${show(failed)} is not an integer >= 0`);
       if (!isNonNegInt(level)) return reject(`status level ${show(level)} is not an integer >= 0`);
       if (!isInt(seq)) return reject(`status seq ${show(seq)} is not an integer`);
-      return { type, view, pending, level, seq };
+      return { type, view, pending, failed, level, seq };
     }
     default:
       return reject(`unknown message type ${show(type)}`);

@@ -17,6 +17,10 @@
  * passed as a uniform: world coordinates can be large compared with a pixel
  * at high zoom, which float32 in a shader would not resolve.
  *
+ * Failed tiles are drawn over the tiles by the same program in a third mode:
+ * diagonal stripes of {@link FAILED_COLOR} on whole device pixels, the
+ * other stripes discarded so that what lies under shows between them.
+ *
  * Tile outlines (`show_tiles`, planned in outlines.ts) are a second tiny
  * program drawn after the tiles: thin quads on whole device pixels, given in
  * device pixels (small integers, exact in float32) in one vertex buffer,
@@ -83,6 +87,12 @@ float valueAt(ivec2 texel) {
 }
 void main() {
   if (u_solid == 1) { color = u_color; return; }
+  if (u_solid == 2) {
+    // A failed tile: diagonal stripes 6 device pixels wide; between them, what lies under.
+    if (mod(floor((gl_FragCoord.x + gl_FragCoord.y) / 6.0), 2.0) != 0.0) discard;
+    color = u_color;
+    return;
+  }
   vec2 uv = v_uv * vec2(u_size);
   vec2 footprint = fwidth(uv);
   float value;
@@ -132,6 +142,8 @@ void main() {
 /** Background outside the image and inside it where no tile is loaded yet. */
 const BACKGROUND: [number, number, number] = [0.11, 0.11, 0.12];
 const IMAGE_BACKGROUND: [number, number, number, number] = [0.16, 0.16, 0.18, 1];
+/** Stripes over a tile that failed (RGB 224, 64, 64). */
+export const FAILED_COLOR: [number, number, number, number] = [224 / 255, 64 / 255, 64 / 255, 1];
 
 function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
   const shader = gl.createShader(type);
@@ -303,13 +315,15 @@ export class Renderer {
 
   /**
    * Clear, draw the image's extent (`extent`, clip space, or null) in a
-   * slightly lighter grey, then the tiles in order, then `outlines` (or null).
+   * slightly lighter grey, then the tiles in order, then the `failed` tiles'
+   * stripes (clip-space rectangles), then `outlines` (or null).
    */
   draw(
     items: readonly DrawItem[],
     display: Display,
     extent: [number, number, number, number] | null,
     outlines: OutlinePlan | null = null,
+    failed: readonly [number, number, number, number][] = [],
   ): void {
     const gl = this.gl;
     if (gl.isContextLost() || this.program === null) return;
@@ -342,6 +356,14 @@ export class Renderer {
       gl.uniform1f(this.u("u_offset"), item.valueOffset);
       gl.uniform1f(this.u("u_scale"), item.valueScale);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    }
+    if (failed.length > 0) {
+      gl.uniform1i(this.u("u_solid"), 2);
+      gl.uniform4fv(this.u("u_color"), FAILED_COLOR);
+      for (const clip of failed) {
+        gl.uniform4fv(this.u("u_clip"), clip);
+        gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+      }
     }
     gl.bindVertexArray(null);
     if (outlines !== null) this.drawOutlines(outlines);

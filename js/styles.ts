@@ -52,6 +52,7 @@ export const CSS = `
 .simplezarr-viewer .sz-overlay:not(:has(.sz-overlay-line:not([hidden]))) { display: none; }
 .simplezarr-viewer .sz-overlay-line[hidden] { display: none; }
 .simplezarr-viewer .sz-overlay-pending { color: #ffd479; }
+.simplezarr-viewer .sz-overlay-failed { color: #ff8080; }
 .simplezarr-viewer .sz-legend { display: flex; flex-wrap: wrap; gap: 2px 10px; }
 .simplezarr-viewer .sz-legend-item { display: inline-flex; align-items: center; gap: 5px; }
 .simplezarr-viewer .sz-legend-swatch {

@@ -463,6 +463,7 @@ class ViewerView {
       cursor,
       pixel,
       pending: formatPending(this.link.pending),
+      failed: this.layer?.failures.summary() ?? "",
       legend: this.showTiles()
         ? this.levelsDrawn.map((level) => ({ level, color: cssColor(outlineColor(level)) }))
         : [],
