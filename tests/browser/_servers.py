@@ -153,3 +153,73 @@ def jupyterlab(tmp: Path, app: str = "lab") -> Iterator[JupyterLab]:
 def copy_notebook(name: str, lab: JupyterLab) -> None:
     """Copy ``notebooks/NAME`` into the server's root (autosave never writes into the repo)."""
     shutil.copy(REPO / "notebooks" / name, lab.root / name)
+
+
+@dataclass
+class Marimo:
+    """A running ``marimo edit`` server for one notebook file."""
+
+    url: str
+    path: Path
+
+
+@contextlib.contextmanager
+def marimo_edit(tmp: Path, notebook: str) -> Iterator[Marimo]:
+    """Write ``notebook`` (marimo's Python source) to ``tmp`` and serve it with ``marimo edit``.
+
+    Headless, on 127.0.0.1, no token, no update check, marimo's config in ``tmp``; stopped after.
+    """
+    path = tmp / "notebook.py"
+    path.write_text(notebook)
+    port = _free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    env["XDG_CONFIG_HOME"] = str(tmp / "config")
+    env["XDG_STATE_HOME"] = str(tmp / "state")
+    env["XDG_CACHE_HOME"] = str(tmp / "cache")
+    log = open(tmp / "marimo.log", "wb")  # closed in the finally below
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "marimo"),
+            "edit",
+            str(path),
+            "--headless",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            "--no-token",
+            "--skip-update-check",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=tmp,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"marimo exited with {proc.returncode}: "
+                    + (tmp / "marimo.log").read_text(errors="replace")[-3000:]
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.25)
+        yield Marimo(url=url, path=path)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
