@@ -132,6 +132,7 @@ export interface ViewDom {
 /** Parts made elsewhere that go into the view's DOM. */
 export interface ViewParts {
   overlay: HTMLElement;
+  scaleBar: HTMLElement;
   toolbar: HTMLElement;
   sliders: HTMLElement;
 }
@@ -154,7 +155,7 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   canvas.className = "sz-canvas";
   canvas.tabIndex = 0;
   canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
-  stage.append(canvas, title, parts.overlay, parts.toolbar);
+  stage.append(canvas, title, parts.overlay, parts.scaleBar, parts.toolbar);
   root.append(style, stage, parts.sliders);
   host.appendChild(root);
   return { root, stage, canvas, title };

@@ -77,6 +77,29 @@ export const CSS = `
   pointer-events: none;
 }
 .simplezarr-viewer .sz-title:empty { display: none; }
+.simplezarr-viewer .sz-scalebar {
+  position: absolute;
+  right: 12px;
+  bottom: 10px;
+  display: flex;
+  flex-direction: column;
+  align-items: flex-end;
+  gap: 2px;
+  pointer-events: none;
+  user-select: none;
+}
+.simplezarr-viewer .sz-scalebar[hidden] { display: none; }
+.simplezarr-viewer .sz-scalebar-label {
+  color: #f4f4f6;
+  font: 11px/1.2 var(--sz-font);
+  font-variant-numeric: tabular-nums;
+  text-shadow: 0 0 3px #000, 0 0 2px #000;
+}
+.simplezarr-viewer .sz-scalebar-bar {
+  height: 4px;
+  background: #f4f4f6;
+  box-shadow: 0 0 0 1px rgba(0, 0, 0, 0.7);
+}
 .simplezarr-viewer .sz-toolbar {
   position: absolute;
   right: 8px;

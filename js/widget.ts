@@ -43,6 +43,7 @@ import { TileLayer } from "./layer";
 import { KernelLink } from "./link";
 import { cssColor, outlineColor } from "./outlines";
 import { Overlay } from "./overlay";
+import { ScaleBar, chooseScaleBar } from "./scalebar";
 import {
   type LevelInfo,
   type SliderInfo,
@@ -74,6 +75,7 @@ interface Traits {
   name: unknown;
   height: unknown;
   show_tiles: unknown;
+  scale_bar: unknown;
   _fit_pending: unknown;
 }
 
@@ -91,6 +93,7 @@ class ViewerView {
   private readonly canvas: HTMLCanvasElement;
   private readonly title: HTMLDivElement;
   private readonly overlay = new Overlay();
+  private readonly scaleBar = new ScaleBar();
   private readonly sliderPanel: SliderPanel;
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
@@ -135,6 +138,7 @@ class ViewerView {
     });
     ({ root: this.root, stage: this.stage, canvas: this.canvas, title: this.title } = buildViewDom(host, {
       overlay: this.overlay.el,
+      scaleBar: this.scaleBar.el,
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
     }));
@@ -178,6 +182,7 @@ class ViewerView {
     this.listen("change:name", () => this.updateTitle());
     this.listen("change:height", () => this.applyHeight());
     this.listen("change:show_tiles", () => this.applyShowTiles());
+    this.listen("change:scale_bar", () => this.updateOverlay());
     this.applyShowTiles();
 
     this.cleanups.push(
@@ -447,12 +452,15 @@ class ViewerView {
   private updateOverlay(): void {
     const cam = this.camera;
     const l0 = this.levels[0];
+    const unitTrait = this.model.get("unit");
+    const unit = typeof unitTrait === "string" ? unitTrait : "";
+    // Shown unless the `scale_bar` trait is false (an older kernel has no such trait).
+    this.scaleBar.update(cam === null ? null : chooseScaleBar(cam.scale, unit), this.model.get("scale_bar") !== false);
     let cursor = "";
     let pixel = "";
     if (cam !== null && l0 !== undefined && this.hover !== null) {
       const world = screenToWorld(cam, this.size, this.hover);
-      const unit = this.model.get("unit");
-      cursor = formatPosition(world, cam.scale, typeof unit === "string" ? unit : "");
+      cursor = formatPosition(world, cam.scale, unit);
       const [iy, ix] = pixelIndex(l0, world);
       if (iy >= 0 && ix >= 0 && iy < l0.shape[0] && ix < l0.shape[1]) pixel = `px ${iy}, ${ix}`;
     }
@@ -491,6 +499,7 @@ class ViewerView {
     this.toolbar.dispose();
     this.sliderPanel.dispose();
     this.overlay.dispose();
+    this.scaleBar.dispose();
     this.layer?.dispose();
     this.root.remove();
   }

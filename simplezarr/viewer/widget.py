@@ -157,6 +157,9 @@ class Viewer(anywidget.AnyWidget):
         1 cyan, 2 magenta, 3 lime, ...), with a legend of the levels on
         screen: shows how the pyramid is tiled and which level is in use.
         The toolbar's "Tiles" button and the ``t`` key toggle it too.
+    scale_bar : bool
+        Show a scale bar (bottom right): a round length (1, 2 or 5 times a
+        power of ten, in nm, µm, mm, ...) re-chosen as you zoom.
     position : mapping, optional
         Level-0 index per non-displayed axis (see :attr:`sliders`).
     center : (float, float), optional
@@ -215,6 +218,7 @@ class Viewer(anywidget.AnyWidget):
     name = traitlets.Unicode("", read_only=True).tag(sync=True)
     height = traitlets.Int(500).tag(sync=True)
     show_tiles = traitlets.Bool(False).tag(sync=True)
+    scale_bar = traitlets.Bool(True).tag(sync=True)
 
     def __init__(
         self,
@@ -229,6 +233,7 @@ class Viewer(anywidget.AnyWidget):
         gamma: float = 1.0,
         height: int = 500,
         show_tiles: bool = False,
+        scale_bar: bool = True,
         position: Mapping[str, int] | None = None,
         center: tuple[float, float] | list[float] | None = None,
         zoom: float | None = None,
@@ -296,6 +301,7 @@ class Viewer(anywidget.AnyWidget):
         self.gamma = gamma
         self.height = height
         self.show_tiles = show_tiles
+        self.scale_bar = scale_bar
         camera = provisional_camera(
             layout.levels, (float(height), DEFAULT_VIEW_WIDTH), center=center, zoom=zoom or None
         )
