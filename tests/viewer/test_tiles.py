@@ -13,7 +13,6 @@ import pytest
 import zarr
 
 from simplezarr.utils import ChunkLocation, ChunkManager, ChunkPool, MultiscaleInfo
-from simplezarr.utils import chunkpool as chunkpool_module
 from simplezarr.viewer._failures import FailureLog
 from simplezarr.viewer.geometry import Viewport
 from simplezarr.viewer.tiles import TileStreamer, image_layout
@@ -359,9 +358,10 @@ def test_burst_of_viewports_is_bounded(recorder: Recorder) -> None:
     asked = s.stats.gets
     reads = sum(n for k, n in gated.gets.items() if "/c/" in k)
     # without cancellation every chunk asked for would be read; with it, only
-    # those already running when the gate was shut (at most one per read thread)
+    # those already running when the gate was shut: at most one per read thread
+    # (32 for stores that are not local, docs/architecture.md "Threads")
     assert asked > 5 * len(wanted)
-    assert reads <= len(wanted) + chunkpool_module._executor("remote")._max_workers
+    assert reads <= len(wanted) + 32 < asked
     assert s.stats.encodes == len(wanted)
     tiles = recorder.tiles()
     assert {m["key"] for m, _ in tiles} == wanted
