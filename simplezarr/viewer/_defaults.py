@@ -15,6 +15,7 @@ one (no read at all), else the dtype's range.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Mapping
@@ -70,7 +71,10 @@ def open_pool(
         first = info.scales[0]
         nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
         level_cache = max(16, _CACHE_BYTES // max(1, nbytes))
-    return ChunkPool(info, cache_size=level_cache), True
+    options: dict[str, Any] = {}
+    if "memory_budget" in inspect.signature(ChunkPool).parameters:
+        options["memory_budget"] = memory  # (a pool without a budget: older chunk cores)
+    return ChunkPool(info, cache_size=level_cache, **options), True
 
 
 def pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:

@@ -8,6 +8,7 @@ comes from a clock the test moves, never from waiting.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import threading
 from collections.abc import Iterator
@@ -297,3 +298,27 @@ def test_viewer_opens_at_once_when_the_coarsest_level_hangs(
     limits, later, started = asyncio.run(main())
     assert started and not gated.gate.is_set()
     assert limits == later == [0.0, 65535.0]  # provisional: the dtype's range
+
+
+@pytest.mark.skipif(
+    "read_timeout" not in inspect.signature(ChunkPool).parameters,
+    reason="this chunk core has no read timeout",
+)
+@pytest.mark.timeout(60)  # an unbounded wait on the gate would hang here
+def test_without_a_loop_viewer_waits_at_most_the_read_timeout(
+    gate_opened_at_teardown: list[GatedStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    data = np.random.default_rng(4).integers(0, 4000, (256, 256), dtype=np.uint16)
+    base = MemoryStore()
+    write_multiscale(data, base, axes="yx", chunks=64)
+    gated = GatedStore(base)
+    gate_opened_at_teardown.append(gated)
+    pool = ChunkPool(open_info(gated), read_timeout=0.5)
+    with caplog.at_level(logging.WARNING, logger="simplezarr"):
+        viewer = Viewer(pool)  # plain Python: waits, bounded by the pool's read timeout
+    assert viewer.contrast_limits == [0.0, 65535.0]  # the dtype's range
+    (warning,) = [r.getMessage() for r in caplog.records if "contrast limits" in r.getMessage()]
+    assert f"level {len(viewer.levels) - 1}" in warning and "[0.0, 65535.0]" in warning
+    assert not gated.gate.is_set()
+    viewer.close()
+    pool.destroy()
