@@ -22,6 +22,10 @@ describe("colormapLUT", () => {
       viridis: ["#440154", "#fde725"],
       magma: ["#000004", "#fcfdbf"],
       inferno: ["#000004", "#fcffa4"],
+      // plasma #0d0887 -> #f0f921, cividis #00224e -> #fee838 (matplotlib), turbo #30123b -> #7a0403.
+      plasma: ["#0d0887", "#f0f921"],
+      cividis: ["#00224e", "#fee838"],
+      turbo: ["#30123b", "#7a0403"],
     };
     for (const [name, [first, last]] of Object.entries(ends)) {
       const lut = colormapLUT(name);
@@ -30,7 +34,7 @@ describe("colormapLUT", () => {
     }
   });
   it("the perceptual maps get brighter along the table", () => {
-    for (const name of ["viridis", "magma", "inferno"]) {
+    for (const name of ["viridis", "magma", "inferno", "plasma", "cividis"]) {
       const lut = colormapLUT(name);
       const luma = (i: number): number => {
         const [r, g, b] = rgb(lut, i);
@@ -44,6 +48,22 @@ describe("colormapLUT", () => {
     expect(rgb(lut, 0)).toEqual([0, 0, 0]);
     expect(rgb(lut, 255)).toEqual([255, 128, 0]);
     expect(rgb(lut, 51)).toEqual([51, Math.round((128 * 51) / 255), 0]);
+  });
+  it("_r and invert reverse a map; both together cancel", () => {
+    for (const name of NAMED_COLORMAPS) {
+      const lut = colormapLUT(name);
+      const r = colormapLUT(`${name}_r`);
+      for (let i = 0; i < 256; i += 15) expect(rgb(r, i)).toEqual(rgb(lut, 255 - i));
+      expect(colormapLUT(name, undefined, true)).toEqual(r);
+      expect(colormapLUT(`${name}_r`, undefined, true)).toEqual(lut);
+      expect(isColormap(`${name}_r`)).toBe(true);
+    }
+  });
+  it("colour names are ramps to that colour", () => {
+    expect(rgb(colormapLUT("magenta"), 255)).toEqual([255, 0, 255]);
+    expect(rgb(colormapLUT("cyan"), 0)).toEqual([0, 0, 0]);
+    expect(colormapLUT("yellow")).toEqual(colormapLUT("#ffff00"));
+    expect(isColormap("green_r")).toBe(true);
   });
   it("falls back to gray with a warning for unknown names", () => {
     const warnings: string[] = [];
