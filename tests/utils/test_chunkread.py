@@ -29,9 +29,9 @@ from zarr.codecs import (
 from zarr.storage import LocalStore, MemoryStore, ZipStore
 
 from simplezarr._open import open as open_source
-from simplezarr.utils._chunkread import ChunkReader, ChunkReadError
+from simplezarr.utils._chunkread import ChunkReader, ChunkReadError, ChunkReadTimeout
 from tests._httpserver import serve_directory
-from tests._stores import FailingStore
+from tests._stores import FailingStore, HangingStore
 
 SHAPE = (37, 50, 45)
 CHUNKS = (8, 16, 16)
@@ -195,3 +195,81 @@ def test_corrupt_chunk_bytes_name_the_chunk(tmp_path: Path) -> None:
     reader = ChunkReader(zarr.open_array(tmp_path / "a.zarr", mode="r"))
     with pytest.raises(ChunkReadError, match=r"chunk \(0, 0, 1\) of level 0"):
         reader.read((0, 0, 1))
+
+
+# -- checksums and timeouts ---------------------------------------------------------------------
+
+
+def _flip_byte(path: Path, offset: int) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[offset] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+def test_a_corrupt_chunk_fails_its_crc32c_check(tmp_path: Path) -> None:
+    # Uncompressed + crc32c: without the check the flipped byte would come back as data.
+    arr = zarr.create_array(
+        LocalStore(tmp_path / "a.zarr"),
+        shape=SHAPE,
+        chunks=CHUNKS,
+        dtype="int16",
+        compressors=Crc32cCodec(),
+    )
+    arr[:] = _data("int16")
+    _flip_byte(tmp_path / "a.zarr" / "c" / "1" / "0" / "2", 100)
+    node = zarr.open_array(tmp_path / "a.zarr", mode="r")
+    with pytest.raises(ValueError, match="checksum"):
+        node[8:16, 0:16, 32:48]  # zarr-python refuses it too
+    reader = ChunkReader(node, level=1)
+    assert reader.fast
+    with pytest.raises(
+        ChunkReadError,
+        match=r"chunk \(1, 0, 2\) of level 1 .*checksum \(crc32c\) mismatch: stored 0x",
+    ):
+        reader.read((1, 0, 2))
+    np.testing.assert_array_equal(reader.read((1, 0, 1)), _data("int16")[8:16, 0:16, 16:32])
+
+
+def test_a_corrupt_shard_index_fails_its_crc32c_check(tmp_path: Path) -> None:
+    _make(LocalStore(tmp_path / "a.zarr"), "v3 sharded")  # index: bytes + crc32c, at the end
+    shard = tmp_path / "a.zarr" / "c" / "0" / "1" / "0"
+    _flip_byte(shard, shard.stat().st_size - 4 - 16 + 8)  # a byte of the last inner chunk's length
+    node = zarr.open_array(tmp_path / "a.zarr", mode="r")
+    reader = ChunkReader(node, level=0)
+    with pytest.raises(
+        ChunkReadError,
+        match=r"chunk \(0, 2, 0\) of level 0 .*"
+        r"shard index of 'c/0/1/0': checksum \(crc32c\) mismatch",
+    ):
+        reader.read((0, 2, 0))
+    with pytest.raises(ChunkReadError, match="checksum"):
+        reader.read((0, 2, 0))  # a corrupt index is not cached as if it were good
+    reader.read((0, 0, 0))  # other shards read
+
+
+def test_a_hung_store_read_is_cancelled_at_the_timeout() -> None:
+    base = MemoryStore()
+    _make(base, "v3 zstd")
+    store = HangingStore(base)
+    reader = ChunkReader(zarr.open_array(store, mode="r"), level=2)
+    with pytest.raises(
+        ChunkReadTimeout, match=r"level 2 chunk \(0, 1, 0\) of .* took longer than 0.2 s"
+    ):
+        reader.read((0, 1, 0), timeout=0.2)
+    assert store.cancelled.acquire(timeout=30)
+
+
+@pytest.mark.filterwarnings("ignore:Numcodecs codecs are not in the Zarr version 3")
+def test_a_hung_read_through_zarr_is_cancelled_at_the_timeout() -> None:
+    from zarr.codecs.numcodecs import BZ2
+
+    base = MemoryStore()
+    zarr.create_array(base, shape=SHAPE, chunks=CHUNKS, dtype="int16", compressors=BZ2())[:] = 1
+    store = HangingStore(base)
+    reader = ChunkReader(zarr.open_array(store, mode="r"))
+    assert not reader.fast
+    with pytest.raises(ChunkReadTimeout, match=r"chunk \(1, 1, 1\) .* took longer than 0.2 s"):
+        reader.read((1, 1, 1), timeout=0.2)
+    assert store.cancelled.acquire(timeout=30)
+    store.release()
+    assert (reader.read((1, 1, 1), timeout=30) == 1).all()
