@@ -12,21 +12,43 @@ code that decides *which* chunks are needed stays apart from code that decides
 
 Design
 ------
-**Lifetime.** A chunk lives in the pool's table while it has refs, then
-(if ``cache_size > 0``) in a FIFO cache of unreferenced chunks; getting a
-cached chunk moves it back to the table with its data. When the cache
-overflows its *oldest* entry is destroyed. Destroying a chunk cancels its read
-if that has not started (so dropped chunks are never read), releases the data
-and calls the destroy handlers.
+**Lifetime.** A chunk lives in the pool's table while it has refs. When its
+last ref drops it, it is destroyed, unless ``cache_size > 0`` and its read has
+*started*: then it moves to a FIFO cache of unreferenced chunks, and getting
+it again moves it back with its data. A cache holds data, not promises: a
+chunk whose read is still queued when its last ref drops is destroyed and its
+read cancelled, so panning fast over a huge image leaves no stale reads ahead
+of the ones wanted now. When the cache holds more than ``cache_size`` chunks,
+or the pool more than ``memory_budget`` bytes, the *oldest* cached chunks are
+destroyed. Destroying a chunk cancels its Future at once (``wait()`` raises),
+releases the data and calls the destroy handlers.
 
 **Reads.** Each :class:`ChunkLocation` owns a
-:class:`concurrent.futures.Future` from birth. The read is a small job on a
-process-wide thread pool shared by all pools (one for local/in-memory stores,
-sized to the cores; a wider one for remote stores, whose reads mostly wait on
-the network). The job starts with ``future.set_running_or_notify_cancel()``,
-so a chunk cancelled while queued costs nothing. How one chunk is read is in
-:mod:`simplezarr.utils._chunkread` (chosen by measurement; see
-``docs/performance.md``).
+:class:`concurrent.futures.Future` from birth. Its read is queued in the
+pool's own bounded *lane* on process-wide read threads shared by all pools
+(one set for local/in-memory stores, sized to the cores; 32 threads for remote
+stores, whose reads mostly wait on the network). A lane runs at most part of
+those threads at once (all but one local thread, 16 of 32 remote ones) and
+idle threads serve the lanes in turn, so one pool, or one store that hangs,
+never takes every thread from the others; see
+:mod:`simplezarr.utils._readthreads`. Every read has a deadline,
+``read_timeout`` (default 30 s): past it, the chunk fails with a
+:class:`~simplezarr.utils._chunkread.ChunkReadTimeout` naming level, index and
+store; reads through async stores are cancelled there, and a thread stuck in a
+blocking read is replaced. How one chunk is read (and its crc32c checksums
+verified) is in :mod:`simplezarr.utils._chunkread`.
+
+**Failures.** A failed, late or refused read settles the chunk's Future with
+the error; ``wait()`` raises it. The pool is the one layer that logs it: one
+line per failed read, a warning when load handlers run asynchronously (no
+``wait()`` will raise it), else at debug level.
+
+**Memory.** ``memory_usage`` is the running sum of the loaded chunks' bytes,
+held or cached. With ``memory_budget`` the cache gives up its oldest chunks
+to stay within the budget. Held chunks are never given up: if they alone
+exceed the budget, their reads still happen, the cache stays empty,
+``memory_excess`` says by how much, and one warning is logged each time the
+pool goes over.
 
 **Handlers.** Each ref can attach a load, drop and destroy handler when it
 gets a chunk. A load handler fires once per acquisition, after the data is
@@ -39,28 +61,29 @@ chunk is destroyed. Handlers run without the pool's lock held and may call the
 pool; an exception in a handler is logged with its traceback and affects
 nothing else.
 
-**Threads.** One lock guards the pool's tables; every public method can be
-called from any thread. ``memory_usage`` is kept as a running sum under that
-lock and counts loaded chunks, held or cached.
+**Threads.** One lock guards the pool's tables and memory sum; every public
+method can be called from any thread. Chunks are changed only through their
+small private interface (:mod:`simplezarr.utils._location`), under this lock;
+Futures are settled and handlers called after it is released.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import itertools
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Generator
 from typing import Any, Literal
 
-import numpy as np
 from zarr.storage import LocalStore, MemoryStore, ZipStore
 
-from simplezarr.utils._chunkread import ChunkReader
-from simplezarr.utils._location import ChunkLocation, Handler, _call_handler, _fire_load
+from simplezarr.utils._chunkread import ChunkReader, ChunkReadError, read_timeout_error
+from simplezarr.utils._location import ChunkLocation, Handler, _call_handler
+from simplezarr.utils._manager import ChunkManager
+from simplezarr.utils._poolargs import check_key, check_options
+from simplezarr.utils._readthreads import Kind, ReadLane, read_threads
 from simplezarr.utils.multiscale import MultiscaleInfo
 
 __all__ = ["ChunkLocation", "ChunkManager", "ChunkPool", "Handler"]
@@ -68,20 +91,10 @@ __all__ = ["ChunkLocation", "ChunkManager", "ChunkPool", "Handler"]
 logger = logging.getLogger("simplezarr")
 
 _Key = tuple[int, tuple[int, ...]]
+_Retired = tuple[ChunkLocation, list[Handler]]  # a destroyed chunk and its destroy handlers
 
-_executors: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
-_executors_lock = threading.Lock()
-
-
-def _executor(kind: Literal["local", "remote"]) -> concurrent.futures.ThreadPoolExecutor:
-    """The shared read threads: as many as cores for local stores, 32 for remote ones."""
-    with _executors_lock:
-        ex = _executors.get(kind)
-        if ex is None:
-            n = max(2, os.cpu_count() or 2) if kind == "local" else 32
-            ex = concurrent.futures.ThreadPoolExecutor(n, thread_name_prefix=f"simplezarr-{kind}")
-            _executors[kind] = ex
-        return ex
+_MAX_QUEUED = 8192
+"""Reads one pool may have queued per set of read threads (8 views x 1024 tiles)."""
 
 
 class ChunkPool:
@@ -94,28 +107,54 @@ class ChunkPool:
     cache_size : int
         How many chunks without refs to keep in memory (oldest destroyed first).
         Default 0: a chunk is destroyed as soon as its last ref drops it.
+    read_timeout : float
+        Seconds one chunk read may take (store IO and decode, from the moment
+        it starts); a later read fails with a ``ChunkReadTimeout`` naming level,
+        index and store. Default 30.
+    memory_budget : int, optional
+        Bytes of chunk data (held and cached) the pool aims to stay under: the
+        cache gives up its oldest chunks to stay within it. Held chunks are
+        always kept and read; when they alone exceed the budget the cache is
+        empty and `memory_excess` is the excess. Default None: only
+        ``cache_size`` bounds the cache.
     """
 
-    def __init__(self, multiscale_info: MultiscaleInfo, cache_size: int = 0) -> None:
-        if not isinstance(multiscale_info, MultiscaleInfo):
-            raise TypeError(
-                f"ChunkPool(): multiscale_info must be a MultiscaleInfo, not {multiscale_info!r}"
-            )
-        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
-            raise ValueError(
-                f"ChunkPool(): cache_size must be a non-negative int, not {cache_size!r}"
-            )
+    def __init__(
+        self,
+        multiscale_info: MultiscaleInfo,
+        cache_size: int = 0,
+        *,
+        read_timeout: float = 30.0,
+        memory_budget: int | None = None,
+    ) -> None:
+        check_options(multiscale_info, cache_size, read_timeout, memory_budget)
         self._info = multiscale_info
         self._cache_size = cache_size
+        self._read_timeout = float(read_timeout)
+        self._budget = memory_budget
+        self._over_budget = False
         self._lock = threading.RLock()
         self._chunks: dict[_Key, ChunkLocation] = {}  # held: at least one ref
         self._cache: OrderedDict[_Key, ChunkLocation] = OrderedDict()  # no refs, oldest first
         self._memory = 0
         self._call_soon: Callable[..., Any] | None = None
         self._readers = [ChunkReader(s.array, s.level) for s in multiscale_info.scales]
-        self._executors = [
-            _executor("local" if _is_local(s.array) else "remote") for s in multiscale_info.scales
-        ]
+        lanes: dict[str, ReadLane] = {}
+        self._lanes: list[ReadLane] = []
+        for scale in multiscale_info.scales:
+            store = scale.array.store_path.store
+            kind: Kind = (
+                "local" if isinstance(store, LocalStore | MemoryStore | ZipStore) else "remote"
+            )
+            if kind not in lanes:
+                lanes[kind] = ReadLane(
+                    read_threads(kind),
+                    self,
+                    max_queued=_MAX_QUEUED,
+                    timeout=self._read_timeout,
+                    store=str(store),
+                )
+            self._lanes.append(lanes[kind])
         self._grids = [s.chunk_grid_shape for s in multiscale_info.scales]
 
     @classmethod
@@ -144,6 +183,22 @@ class ChunkPool:
     def cache_size(self) -> int:
         """How many unreferenced chunks are kept."""
         return self._cache_size
+
+    @property
+    def read_timeout(self) -> float:
+        """Seconds one chunk read may take before it fails with a ``ChunkReadTimeout``."""
+        return self._read_timeout
+
+    @property
+    def memory_budget(self) -> int | None:
+        """Bytes of chunk data the cache keeps the pool under (None: no budget)."""
+        return self._budget
+
+    @property
+    def memory_excess(self) -> int:
+        """Bytes by which held chunks alone exceed `memory_budget` (0 when within it)."""
+        budget = self._budget
+        return 0 if budget is None else max(0, self._memory - budget)
 
     @property
     def async_load_handlers(self) -> bool:
@@ -198,27 +253,26 @@ class ChunkPool:
             )
         with self._lock:
             self._call_soon = fn
-            ready = [c for c in self._chunks.values() if c._data is not None and c._load_handlers]
+            ready = [c for c in self._chunks.values() if c._has_pending_load()]
         if fn is not None:
             for chunk in ready:
-                fn(_fire_load, chunk)
+                fn(self._fire_load, chunk)
 
     def destroy(self) -> None:
-        """Drop and destroy all chunks (calling their drop and destroy handlers)."""
+        """Drop and destroy all chunks (calling their drop and destroy handlers).
+
+        Queued reads are cancelled; ``wait()`` on any of these chunks raises
+        at once, even if its read is still running. The pool stays usable.
+        """
         with self._lock:
             chunks = list(self._chunks.values()) + list(self._cache.values())
-            drops = [(c, list(c._drop_handlers.values())) for c in chunks]
-            for c in chunks:
-                c._refs.clear()
-                c._load_handlers.clear()
-                c._drop_handlers.clear()
+            drops = [(c, c._release_all()) for c in chunks]
             self._chunks.clear()
             self._cache.clear()
         for chunk, handlers in drops:
             for h in handlers:
                 _call_handler(h, chunk, "drop")
-        for chunk in chunks:
-            self._destroy(chunk)
+        self._destroy(chunks)
 
     def get_chunk(
         self,
@@ -252,56 +306,53 @@ class ChunkPool:
             ``chunk_location.wait()`` or :meth:`wait_for_chunks_to_load`.
         """
         key = (level, index) if type(index) is tuple else (level, tuple(index))
+        refused: list[tuple[Any, str]] = []
         with self._lock:
             chunk = self._chunks.get(key)
             if chunk is None:
-                key = self._check(level, index)
+                key = check_key(self._grids, level, index)
                 chunk = self._cache.pop(key, None)
                 if chunk is None:
-                    chunk = self._new_chunk(*key)
+                    chunk = ChunkLocation(self._info.scales[key[0]], key[1])
+                    chunk._attach(self)
+                    refused = self._lanes[key[0]].submit(chunk)
                 self._chunks[key] = chunk
-            chunk._refs.add(ref)
-            if load_handler is not None:
-                chunk._load_handlers[ref] = load_handler
-            if drop_handler is not None:
-                chunk._drop_handlers[ref] = drop_handler
-            if destroy_handler is not None:
-                chunk._destroy_handlers[ref] = destroy_handler
-            fire_now = load_handler is not None and chunk._data is not None
+            chunk._hold(ref, load_handler, drop_handler, destroy_handler)
+            fire_now = load_handler is not None and chunk.loaded
             call_soon = self._call_soon
+        for item, reason in refused:
+            self._refuse_read(item, reason)
         if fire_now and call_soon is not None:
-            call_soon(_fire_load, chunk)
+            call_soon(self._fire_load, chunk)
         return chunk
 
     def drop_chunk(self, level: int, index: tuple[int, ...], ref: str = "pool") -> None:
         """Release a chunk by its index.
 
         Invokes this ref's drop handler. When the chunk has no more refs it is
-        cached (if ``cache_size > 0``) or destroyed. Dropping a chunk that this
-        ref does not hold does nothing.
+        cached (if ``cache_size > 0`` and its read has started) or destroyed (a
+        read not started yet is cancelled). Dropping a chunk that this ref does
+        not hold does nothing.
         """
         key = (level, index) if type(index) is tuple else (level, tuple(index))
-        evicted: list[ChunkLocation] = []
+        retired: list[_Retired] = []
         with self._lock:
             chunk = self._chunks.get(key)
-            if chunk is None or ref not in chunk._refs:
+            if chunk is None:
                 return
-            chunk._refs.discard(ref)
-            chunk._load_handlers.pop(ref, None)
-            drop_handler = chunk._drop_handlers.pop(ref, None)
-            if not chunk._refs:
+            held, last, drop_handler = chunk._release(ref)
+            if not held:
+                return
+            if last:
                 del self._chunks[key]
-                failed = chunk._future.done() and chunk._data is None
-                if self._cache_size > 0 and not failed:
+                if self._cache_size > 0 and chunk._read_started():
                     self._cache[key] = chunk
-                    while len(self._cache) > self._cache_size:
-                        evicted.append(self._cache.popitem(last=False)[1])
+                    retired = self._evict()
                 else:
-                    evicted.append(chunk)
+                    retired = [r for r in [self._retire(chunk)] if r is not None]
         if drop_handler is not None:
             _call_handler(drop_handler, chunk, "drop")
-        for c in evicted:
-            self._destroy(c)
+        self._destroyed(retired)
 
     def iter_chunks(self) -> Generator[ChunkLocation, None, None]:
         """Iterate over all chunks in the pool: held (loading or loaded) and cached."""
@@ -309,17 +360,28 @@ class ChunkPool:
             chunks = list(self._chunks.values()) + list(self._cache.values())
         yield from chunks
 
-    def wait_for_chunks_to_load(self) -> None:
+    def wait_for_chunks_to_load(self, *, timeout: float | None = None) -> None:
         """Wait for all requested chunks to load their data.
 
         Equivalent to calling ``wait()`` on every held chunk, except that every
         chunk is waited for before an error is raised: a failed read raises a
         :class:`~simplezarr.utils._chunkread.ChunkReadError` (the first one,
         with a note on how many failed) after the others have loaded.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait at most for all of them; then ``TimeoutError``
+            says how many did not load (their reads go on).
         """
         with self._lock:
             chunks = list(self._chunks.values())
-        concurrent.futures.wait([c._future for c in chunks])
+        _, late = concurrent.futures.wait([c.future for c in chunks], timeout)
+        if late:
+            raise TimeoutError(
+                f"ChunkPool.wait_for_chunks_to_load(): {len(late)} of {len(chunks)} chunks "
+                f"did not load within {timeout:g} s"
+            )
         errors = []
         for chunk in chunks:
             try:
@@ -336,165 +398,122 @@ class ChunkPool:
 
     # -- internals --------------------------------------------------------------
 
-    def _check(self, level: int, index: tuple[int, ...]) -> _Key:
-        """Validate a (level, index) pair and return it with plain ints."""
-        scales = self._info.scales
-        if isinstance(level, bool) or not isinstance(level, int | np.integer):
-            raise TypeError(f"ChunkPool.get_chunk(): level must be an int, not {level!r}")
-        if not 0 <= level < len(scales):
-            raise IndexError(
-                f"ChunkPool.get_chunk(): level {level!r} is out of range (0..{len(scales) - 1})"
-            )
-        grid = self._grids[level]
-        try:
-            norm = tuple(int(i) for i in index)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"ChunkPool.get_chunk(): index must be a tuple of ints, not {index!r}"
-            ) from None
-        if len(norm) != len(grid) or not all(0 <= i < n for i, n in zip(norm, grid, strict=True)):
-            raise IndexError(
-                f"ChunkPool.get_chunk(): index {index!r} is out of range for level {level} "
-                f"(chunk grid {grid})"
-            )
-        return int(level), norm
+    def _evict(self) -> list[_Retired]:
+        """Destroy the oldest cached chunks while over ``cache_size`` or the budget (locked)."""
+        cache, budget = self._cache, self._budget
+        retired = []
+        while cache and (
+            len(cache) > self._cache_size or (budget is not None and self._memory > budget)
+        ):
+            retired.append(self._retire(cache.popitem(last=False)[1]))
+        return [r for r in retired if r is not None]
 
-    def _new_chunk(self, level: int, index: tuple[int, ...]) -> ChunkLocation:
-        chunk = ChunkLocation(self._info.scales[level], index)
-        chunk._pool = self
-        self._executors[level].submit(self._load, chunk, self._readers[level])
-        return chunk
+    def _retire(self, chunk: ChunkLocation) -> _Retired | None:
+        """Destroy a chunk already out of the tables (locked); _destroyed() finishes it."""
+        result = chunk._destroy()
+        if result is None:
+            return None
+        freed, handlers, queued = result
+        self._memory -= freed
+        if queued:
+            self._lanes[chunk.level].cancel(chunk)  # never read
+        return chunk, handlers
 
-    def _load(self, chunk: ChunkLocation, reader: ChunkReader) -> None:
-        # Runs on a read thread.
-        future = chunk._future
-        if not future.set_running_or_notify_cancel():
-            return  # destroyed before the read started: never read
+    def _destroy(self, chunks: list[ChunkLocation]) -> None:
+        """Destroy chunks already out of the tables."""
+        with self._lock:
+            retired = [r for r in map(self._retire, chunks) if r is not None]
+        self._destroyed(retired)
+
+    @staticmethod
+    def _destroyed(retired: list[_Retired]) -> None:
+        """Cancel the Futures and call the destroy handlers (lock released)."""
+        for chunk, handlers in retired:
+            chunk._settle_cancel()
+            for h in handlers:
+                _call_handler(h, chunk, "destroy")
+
+    # -- the lane's client: runs, expires and refuses reads ------------------------
+
+    def _run_read(self, chunk: ChunkLocation, timeout: float) -> None:
+        # On a read thread.
+        with self._lock:
+            if not chunk._start_read():
+                return  # destroyed before the read started: never read
         try:
-            data = reader.read(chunk._index)
-        except BaseException as exc:
-            future.set_exception(exc)
-            if self._call_soon is not None and chunk._load_handlers:
-                # Nobody waits in async mode: say why the load handlers will not run.
-                logger.warning("%s (its load handlers are not called)", exc)
-            else:
-                logger.debug("%s", exc)  # wait() raises it
+            data = self._readers[chunk.level].read(chunk.index, timeout=timeout)
+        except Exception as exc:
+            self._fail(chunk, exc)
             return
         with self._lock:
-            if chunk._destroyed:
-                call_soon = None
-            else:
-                chunk._data = data
-                self._memory += data.nbytes
-                call_soon = self._call_soon
-        future.set_result(data)
-        if call_soon is not None and chunk._load_handlers:
+            if not chunk._finish_read(data):
+                return  # timed out or destroyed meanwhile: discard
+            self._memory += data.nbytes
+            retired = self._evict()
+            warning = self._budget_warning()
+            call_soon = self._call_soon if chunk._has_load_handlers() else None
+        chunk._settle_result(data)
+        if warning:
+            logger.warning("%s", warning)
+        self._destroyed(retired)
+        if call_soon is not None:
             try:
-                call_soon(_fire_load, chunk)
+                call_soon(self._fire_load, chunk)
             except RuntimeError:
                 logger.debug("load handlers not scheduled: the loop is closed")
 
-    def _destroy(self, chunk: ChunkLocation) -> None:
-        with self._lock:
-            if chunk._destroyed:
-                return
-            chunk._destroyed = True
-            chunk._future.cancel()
-            if chunk._data is not None:
-                self._memory -= chunk._data.nbytes
-                chunk._data = None
-            handlers = list(chunk._destroy_handlers.values())
-            chunk._destroy_handlers.clear()
-        for h in handlers:
-            _call_handler(h, chunk, "destroy")
+    def _expire_read(self, chunk: ChunkLocation, timeout: float) -> None:
+        store = self._readers[chunk.level].describe_store()
+        self._fail(chunk, read_timeout_error(chunk.level, chunk.index, store, timeout))
 
-
-def _is_local(array: Any) -> bool:
-    return isinstance(array.store_path.store, LocalStore | MemoryStore | ZipStore)
-
-
-class ChunkManager:
-    """A simple wrapper for a ChunkPool that represents one specific 'user' of the pool.
-
-    Subclass it and implement :meth:`on_load`, :meth:`on_drop` and
-    :meth:`on_destroy`; they are registered as handlers for every chunk this
-    manager gets. Each manager has its own ref, so several managers share a
-    pool and its chunks safely.
-
-    Parameters
-    ----------
-    pool : ChunkPool
-        The pool to use.
-    """
-
-    _counter = itertools.count()
-
-    def __init__(self, pool: ChunkPool) -> None:
-        if not isinstance(pool, ChunkPool):
-            raise TypeError(f"ChunkManager(): pool must be a ChunkPool, not {pool!r}")
-        self._pool = pool
-        self._ref = f"{type(self).__name__}-{next(ChunkManager._counter)}"
-        self._held: set[_Key] = set()
-        self._held_lock = threading.Lock()
-
-    @property
-    def pool(self) -> ChunkPool:
-        """The pool this manager uses."""
-        return self._pool
-
-    @property
-    def ref(self) -> str:
-        """The unique ref under which this manager holds its chunks."""
-        return self._ref
-
-    @property
-    def held(self) -> set[tuple[int, tuple[int, ...]]]:
-        """The (level, index) of every chunk this manager holds (a copy)."""
-        with self._held_lock:
-            return set(self._held)
-
-    def get_chunk(self, level: int, index: tuple[int, ...]) -> ChunkLocation:
-        """Get a ChunkLocation object.
-
-        The manager's ``on_load``, ``on_drop`` and ``on_destroy`` are
-        registered as its handlers. With async load handlers enabled on the
-        pool, ``on_load`` is called as soon as the data arrives.
-        """
-        chunk = self._pool.get_chunk(
-            level,
-            index,
-            self._ref,
-            load_handler=self.on_load,
-            drop_handler=self.on_drop,
-            destroy_handler=self.on_destroy,
+    def _refuse_read(self, chunk: ChunkLocation, reason: str) -> None:
+        self._fail(
+            chunk, ChunkReadError(f"{reason} (level {chunk.level} chunk {chunk.index} not read)")
         )
-        with self._held_lock:
-            self._held.add((chunk.level, chunk.index))
-        return chunk
 
-    def drop_chunk(self, level: int, index: tuple[int, ...]) -> None:
-        """Release a chunk by its index, invoking ``on_drop``.
+    def _fail(self, chunk: ChunkLocation, exc: Exception) -> None:
+        """Settle a read as failed and log it: the one place that decides what is logged."""
+        retired: list[_Retired] = []
+        with self._lock:
+            if not chunk._fail_read():
+                return  # already settled (timed out, destroyed): one error per read
+            unseen = self._call_soon is not None and chunk._has_load_handlers()
+            key = (chunk.level, chunk.index)
+            if self._cache.get(key) is chunk:  # dropped while reading: a cache keeps no failures
+                del self._cache[key]
+                retired = [r for r in [self._retire(chunk)] if r is not None]
+        chunk._settle_error(exc)
+        self._destroyed(retired)
+        if unseen:
+            # Nobody waits in async mode: say why the load handlers will not run.
+            logger.warning("%s (its load handlers are not called)", exc)
+        else:
+            logger.debug("%s", exc)  # wait() raises it
 
-        When the chunk has no more refs, the chunk is destroyed (or cached).
-        """
-        index = tuple(index)
-        with self._held_lock:
-            self._held.discard((level, index))
-        self._pool.drop_chunk(level, index, self._ref)
+    def _budget_warning(self) -> str | None:
+        """A message the first time held chunks alone exceed the budget (locked)."""
+        budget = self._budget
+        if budget is None or self._memory <= budget:
+            self._over_budget = False
+            return None
+        if self._over_budget:
+            return None
+        self._over_budget = True
+        return (
+            f"ChunkPool {self._info.name!r}: held chunks use {self._memory:,} bytes, over the "
+            f"memory_budget of {budget:,}; the cache is empty and reads go on "
+            "(see ChunkPool.memory_excess)"
+        )
 
-    def drop_all(self) -> None:
-        """Drop every chunk this manager holds."""
-        with self._held_lock:
-            held = list(self._held)
-            self._held.clear()
-        for level, index in held:
-            self._pool.drop_chunk(level, index, self._ref)
+    # -- the chunks' owner ---------------------------------------------------------
 
-    def on_load(self, chunk_location: ChunkLocation) -> None:
-        """Called when a chunk is loaded. Override this in your subclass."""
+    def _chunk_waited(self, chunk: ChunkLocation) -> None:
+        if self._call_soon is None:
+            self._fire_load(chunk)
 
-    def on_drop(self, chunk_location: ChunkLocation) -> None:
-        """Called when a chunk is dropped. Override this in your subclass."""
-
-    def on_destroy(self, chunk_location: ChunkLocation) -> None:
-        """Called when a chunk is destroyed. Override this in your subclass."""
+    def _fire_load(self, chunk: ChunkLocation) -> None:
+        """Call (and forget) the chunk's pending load handlers, if its data is there."""
+        with self._lock:
+            handlers = chunk._take_load_handlers()
+        for h in handlers:
+            _call_handler(h, chunk, "load")

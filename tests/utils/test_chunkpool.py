@@ -15,8 +15,8 @@ import pytest
 import zarr
 from zarr.storage import LocalStore, MemoryStore
 
-from simplezarr.utils import chunkpool as chunkpool_module
 from simplezarr.utils._chunkread import ChunkReadError
+from simplezarr.utils._readthreads import read_threads
 from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 from tests._stores import CountingStore, FailingStore, GatedStore
@@ -53,12 +53,27 @@ ALL = [(i, j) for i in range(4) for j in range(5)]
 # -- the specified surface ---------------------------------------------------------------------
 
 
+def _spec_part(fn: Any) -> str:
+    """The signature without the keyword-only parameters added beyond the spec,
+    each of which must have a default (so every call the spec allows still works)."""
+    sig = inspect.signature(fn)
+    extra = [p for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert all(p.default is not inspect.Parameter.empty for p in extra)
+    return str(sig.replace(parameters=[p for p in sig.parameters.values() if p not in extra]))
+
+
 def test_signatures_match_the_spec() -> None:
     sig = inspect.signature
     assert (
-        str(sig(ChunkPool))
+        _spec_part(ChunkPool)
         == "(multiscale_info: 'MultiscaleInfo', cache_size: 'int' = 0) -> 'None'"
     )
+    assert [
+        p for p in sig(ChunkPool).parameters if p not in ("multiscale_info", "cache_size")
+    ] == [
+        "read_timeout",
+        "memory_budget",
+    ]
     assert list(sig(ChunkPool.from_zarr_node).parameters) == ["zarr_node", "cache_size"]
     assert sig(ChunkPool.from_zarr_node).parameters["cache_size"].default == 0
     get = sig(ChunkPool.get_chunk).parameters
@@ -77,6 +92,8 @@ def test_signatures_match_the_spec() -> None:
     assert list(sig(ChunkPool.drop_chunk).parameters) == ["self", "level", "index", "ref"]
     assert sig(ChunkPool.drop_chunk).parameters["ref"].default == "pool"
     assert list(sig(ChunkLocation).parameters) == ["scale_info", "index"]
+    assert _spec_part(ChunkLocation.wait) == "(self) -> 'None'"
+    assert _spec_part(ChunkPool.wait_for_chunks_to_load) == "(self) -> 'None'"
     assert list(sig(ChunkManager).parameters) == ["pool"]
     for name in ("get_chunk", "drop_chunk"):
         assert list(sig(getattr(ChunkManager, name)).parameters) == ["self", "level", "index"]
@@ -248,7 +265,7 @@ def test_enable_async_load_handlers_rejects_bad_values() -> None:
 
 def test_a_chunk_dropped_before_its_read_started_is_never_read() -> None:
     store = GatedStore(MemoryStore())
-    workers = chunkpool_module._executor("remote")._max_workers
+    workers = read_threads("remote").per_lane  # reads one pool may run at once
     big = zarr.create_array(
         store, name="big", shape=(8, 8 * (workers + 8)), chunks=(8, 8), dtype="u1"
     )
@@ -256,7 +273,7 @@ def test_a_chunk_dropped_before_its_read_started_is_never_read() -> None:
     pool = ChunkPool(info)
     try:
         first = [pool.get_chunk(0, (0, j)) for j in range(workers)]
-        for _ in range(workers):  # every read thread is now inside a read
+        for _ in range(workers):  # every read this pool may run is now inside a read
             assert store.started.acquire(timeout=30)
         queued = [pool.get_chunk(0, (0, j)) for j in range(workers, workers + 8)]
         for c in queued:
