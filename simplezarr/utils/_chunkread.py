@@ -29,6 +29,9 @@ understands the array's codecs:
   thread comes back; a plain file read cannot be interrupted, which the
   pool's watchdog (:mod:`simplezarr.utils._readthreads`) covers. A late read
   raises :class:`ChunkReadTimeout`.
+* **cancelling**: ``read(index, cancel=ReadCancel())`` lets another thread
+  stop the read (the pool does when it destroys a chunk whose read runs):
+  the coroutine on zarr's loop is cancelled at once and the read raises.
 
 Anything else (other codecs, variable-length types) falls back to zarr's own
 ``array[...]`` for the chunk's region: slower, never wrong.
@@ -67,7 +70,13 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
-__all__ = ["ChunkReadError", "ChunkReadTimeout", "ChunkReader", "read_timeout_error"]
+__all__ = [
+    "ChunkReadError",
+    "ChunkReadTimeout",
+    "ChunkReader",
+    "ReadCancel",
+    "read_timeout_error",
+]
 
 _Decoder = Callable[[bytes], np.ndarray]
 _MAX_U64 = 2**64 - 1
@@ -80,6 +89,51 @@ class ChunkReadError(OSError):
 
 class ChunkReadTimeout(ChunkReadError, TimeoutError):
     """Reading one chunk took longer than its timeout; also a :class:`TimeoutError`."""
+
+
+class _Cancelled(Exception):
+    """The read was cancelled through its ReadCancel."""
+
+
+class ReadCancel:
+    """Lets another thread cancel one running read.
+
+    A read that waits on zarr's event loop (any store but a local directory,
+    and zarr's own ``array[...]``) stops at once; a plain file read or a decode
+    runs to its end (and the caller discards it).
+    """
+
+    __slots__ = ("_cancelled", "_lock", "_task")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._task: asyncio.Task[Any] | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Cancel the read (from any thread; never blocks)."""
+        with self._lock:
+            self._cancelled = True
+            task = self._task
+        if task is not None:
+            try:
+                task.get_loop().call_soon_threadsafe(task.cancel)
+            except RuntimeError:
+                pass  # zarr's loop is closed: nothing runs there any more
+
+    def _bind(self, task: asyncio.Task[Any]) -> bool:
+        with self._lock:
+            self._task = None if self._cancelled else task
+            return not self._cancelled
+
+    def _unbind(self) -> None:
+        with self._lock:
+            self._task = None
 
 
 class _ChecksumError(ValueError):
@@ -137,7 +191,13 @@ class ChunkReader:
         """A short text naming the store and the array's path in it, for messages."""
         return f"{self._store!s}/{self._prefix}".rstrip("/")
 
-    def read(self, index: tuple[int, ...], *, timeout: float | None = None) -> np.ndarray:
+    def read(
+        self,
+        index: tuple[int, ...],
+        *,
+        timeout: float | None = None,
+        cancel: ReadCancel | None = None,
+    ) -> np.ndarray:
         """Read and decode the chunk at ``index`` (a tuple of chunk coordinates).
 
         Parameters
@@ -146,6 +206,8 @@ class ChunkReader:
             The chunk's coordinates.
         timeout : float, optional
             Seconds the read may take; store reads are cancelled at the deadline.
+        cancel : ReadCancel, optional
+            Lets another thread stop the read (it then raises ``ChunkReadError``).
 
         Raises
         ------
@@ -156,11 +218,12 @@ class ChunkReader:
             the message names the level, the index and the store.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        bound = _Bound(deadline, cancel)
         try:
             if self._decode is None:
-                data = self._read_with_zarr(index, deadline)
+                data = self._read_with_zarr(index, bound)
             else:
-                data = self._read_fast(index, deadline)
+                data = self._read_fast(index, bound)
         except TimeoutError as exc:
             if deadline is not None and time.monotonic() >= deadline:
                 assert timeout is not None
@@ -187,18 +250,15 @@ class ChunkReader:
             for i, c, s in zip(index, self._chunks, self._shape, strict=True)
         )
 
-    def _read_with_zarr(self, index: tuple[int, ...], deadline: float | None) -> np.ndarray:
-        region = self._region(index)
-        if deadline is None:
-            return np.asarray(self._array[region])
-        return np.asarray(_run(self._array._async_array.getitem(region), deadline))
+    def _read_with_zarr(self, index: tuple[int, ...], bound: _Bound) -> np.ndarray:
+        return np.asarray(bound.run(self._array._async_array.getitem(self._region(index))))
 
-    def _read_fast(self, index: tuple[int, ...], deadline: float | None) -> np.ndarray:
+    def _read_fast(self, index: tuple[int, ...], bound: _Bound) -> np.ndarray:
         assert self._decode is not None
         if self._shard is None:
-            raw = self._get(self._key(index), None, deadline)
+            raw = self._get(self._key(index), None, bound)
         else:
-            raw = self._get_inner(index, deadline)
+            raw = self._get_inner(index, bound)
         if raw is None:
             full = np.full(self._chunks, self._fill, dtype=self._dtype)
         else:
@@ -217,32 +277,27 @@ class ChunkReader:
         self,
         key: str,
         byte_range: RangeByteRequest | SuffixByteRequest | None,
-        deadline: float | None,
+        bound: _Bound,
     ) -> bytes | None:
         if self._root is not None:
             return _read_file(self._root / key, byte_range)
-        coro = self._store.get(key, default_buffer_prototype(), byte_range=byte_range)
-        buf = sync(coro) if deadline is None else _run(coro, deadline)
+        buf = bound.run(self._store.get(key, default_buffer_prototype(), byte_range=byte_range))
         return None if buf is None else buf.to_bytes()
 
-    def _get_inner(self, index: tuple[int, ...], deadline: float | None) -> bytes | None:
+    def _get_inner(self, index: tuple[int, ...], bound: _Bound) -> bytes | None:
         layout = self._shard
         assert layout is not None
         shard_coords = tuple(i // n for i, n in zip(index, layout.per_shard, strict=True))
-        table = self._shard_index(shard_coords, deadline)
+        table = self._shard_index(shard_coords, bound)
         if table is None:
             return None
         inner = tuple(i % n for i, n in zip(index, layout.per_shard, strict=True))
         offset, length = (int(v) for v in table[inner])
         if offset == _MAX_U64 and length == _MAX_U64:
             return None
-        return self._get(
-            self._key(shard_coords), RangeByteRequest(offset, offset + length), deadline
-        )
+        return self._get(self._key(shard_coords), RangeByteRequest(offset, offset + length), bound)
 
-    def _shard_index(
-        self, shard_coords: tuple[int, ...], deadline: float | None
-    ) -> np.ndarray | None:
+    def _shard_index(self, shard_coords: tuple[int, ...], bound: _Bound) -> np.ndarray | None:
         with self._index_lock:
             if shard_coords in self._index_cache:
                 self._index_cache.move_to_end(shard_coords)
@@ -251,9 +306,9 @@ class ChunkReader:
         assert layout is not None
         key = self._key(shard_coords)
         if layout.index_at_end:
-            raw = self._get(key, SuffixByteRequest(layout.index_nbytes), deadline)
+            raw = self._get(key, SuffixByteRequest(layout.index_nbytes), bound)
         else:
-            raw = self._get(key, RangeByteRequest(0, layout.index_nbytes), deadline)
+            raw = self._get(key, RangeByteRequest(0, layout.index_nbytes), bound)
         try:
             table = None if raw is None else layout.parse_index(raw)
         except _ChecksumError as exc:
@@ -391,13 +446,42 @@ def _verify_crc32c(raw: Any) -> np.ndarray:
     return data[:-4]
 
 
-def _run(coro: Any, deadline: float) -> Any:
-    """Run ``coro`` on zarr's loop, cancelling it at ``deadline`` (raises TimeoutError)."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        coro.close()
-        raise TimeoutError("no time left")
-    return sync(asyncio.wait_for(coro, remaining), timeout=remaining + _GRACE)
+class _Bound:
+    """Runs one read's coroutines on zarr's loop, within its deadline and cancellable."""
+
+    __slots__ = ("cancel", "deadline")
+
+    def __init__(self, deadline: float | None, cancel: ReadCancel | None) -> None:
+        self.deadline = deadline
+        self.cancel = cancel
+
+    def run(self, coro: Any) -> Any:
+        """``coro``'s result; TimeoutError at the deadline, _Cancelled when cancelled."""
+        if self.deadline is None and self.cancel is None:
+            return sync(coro)
+        remaining = None if self.deadline is None else self.deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            coro.close()
+            raise TimeoutError("no time left")
+        wait = None if remaining is None else remaining + _GRACE
+        return sync(self._guarded(coro, remaining), timeout=wait)
+
+    async def _guarded(self, coro: Any, remaining: float | None) -> Any:
+        cancel = self.cancel
+        task = asyncio.current_task()
+        assert task is not None
+        if cancel is not None and not cancel._bind(task):
+            coro.close()
+            raise _Cancelled("the read was cancelled")
+        try:
+            return await asyncio.wait_for(coro, remaining)
+        except asyncio.CancelledError:
+            if cancel is not None and cancel.cancelled:
+                raise _Cancelled("the read was cancelled") from None
+            raise
+        finally:
+            if cancel is not None:
+                cancel._unbind()
 
 
 def _read_file(

@@ -260,10 +260,6 @@ class ChunkLocation:
     def _has_load_handlers(self) -> bool:
         return bool(self._load_handlers)
 
-    def _read_started(self) -> bool:
-        """Reading or loaded: what a cache may keep (data, or data on its way)."""
-        return self._phase in ("reading", "loaded")
-
     def _start_read(self) -> bool:
         """queued -> reading; False if the read must not happen (destroyed or cancelled)."""
         if self._phase != "queued" or self._future.cancelled():

@@ -13,15 +13,16 @@ code that decides *which* chunks are needed stays apart from code that decides
 Design
 ------
 **Lifetime.** A chunk lives in the pool's table while it has refs. When its
-last ref drops it, it is destroyed, unless ``cache_size > 0`` and its read has
-*started*: then it moves to a FIFO cache of unreferenced chunks, and getting
-it again moves it back with its data. A cache holds data, not promises: a
-chunk whose read is still queued when its last ref drops is destroyed and its
-read cancelled, so panning fast over a huge image leaves no stale reads ahead
-of the ones wanted now. When the cache holds more than ``cache_size`` chunks,
-or the pool more than ``memory_budget`` bytes, the *oldest* cached chunks are
-destroyed. Destroying a chunk cancels its Future at once (``wait()`` raises),
-releases the data and calls the destroy handlers.
+last ref drops it, it is destroyed, unless ``cache_size > 0`` and its data is
+loaded: then it moves to a FIFO cache of unreferenced chunks, and getting it
+again moves it back with its data. A cache holds data, not promises: a chunk
+whose read is queued or running when its last ref drops is destroyed, its
+queued read cancelled and a running one stopped (async stores) or discarded,
+so panning fast over a huge image leaves no stale reads ahead of the ones
+wanted now. When the cache holds more than ``cache_size`` chunks, or the pool
+more than ``memory_budget`` bytes, the *oldest* cached chunks are destroyed.
+Destroying a chunk cancels its Future at once (``wait()`` raises), releases
+the data and calls the destroy handlers.
 
 **Reads.** Each :class:`ChunkLocation` owns a
 :class:`concurrent.futures.Future` from birth. Its read is queued in the
@@ -79,7 +80,12 @@ from typing import Any, Literal
 
 from zarr.storage import LocalStore, MemoryStore, ZipStore
 
-from simplezarr.utils._chunkread import ChunkReader, ChunkReadError, read_timeout_error
+from simplezarr.utils._chunkread import (
+    ChunkReader,
+    ChunkReadError,
+    ReadCancel,
+    read_timeout_error,
+)
 from simplezarr.utils._location import ChunkLocation, Handler, _call_handler
 from simplezarr.utils._manager import ChunkManager
 from simplezarr.utils._poolargs import check_key, check_options
@@ -137,6 +143,7 @@ class ChunkPool:
         self._chunks: dict[_Key, ChunkLocation] = {}  # held: at least one ref
         self._cache: OrderedDict[_Key, ChunkLocation] = OrderedDict()  # no refs, oldest first
         self._memory = 0
+        self._reading: dict[ChunkLocation, ReadCancel] = {}  # reads running now
         self._call_soon: Callable[..., Any] | None = None
         self._readers = [ChunkReader(s.array, s.level) for s in multiscale_info.scales]
         lanes: dict[str, ReadLane] = {}
@@ -330,9 +337,10 @@ class ChunkPool:
         """Release a chunk by its index.
 
         Invokes this ref's drop handler. When the chunk has no more refs it is
-        cached (if ``cache_size > 0`` and its read has started) or destroyed (a
-        read not started yet is cancelled). Dropping a chunk that this ref does
-        not hold does nothing.
+        cached (if ``cache_size > 0`` and its data is loaded) or destroyed: a
+        read not started yet is cancelled, a running one stopped where the
+        store allows (async stores) or its result discarded. Dropping a chunk
+        that this ref does not hold does nothing.
         """
         key = (level, index) if type(index) is tuple else (level, tuple(index))
         retired: list[_Retired] = []
@@ -345,7 +353,7 @@ class ChunkPool:
                 return
             if last:
                 del self._chunks[key]
-                if self._cache_size > 0 and chunk._read_started():
+                if self._cache_size > 0 and chunk.loaded:
                     self._cache[key] = chunk
                     retired = self._evict()
                 else:
@@ -417,6 +425,10 @@ class ChunkPool:
         self._memory -= freed
         if queued:
             self._lanes[chunk.level].cancel(chunk)  # never read
+        else:
+            reading = self._reading.get(chunk)
+            if reading is not None:
+                reading.cancel()  # stops at once if it waits on zarr's loop
         return chunk, handlers
 
     def _destroy(self, chunks: list[ChunkLocation]) -> None:
@@ -437,15 +449,20 @@ class ChunkPool:
 
     def _run_read(self, chunk: ChunkLocation, timeout: float) -> None:
         # On a read thread.
+        cancel = ReadCancel()
         with self._lock:
             if not chunk._start_read():
                 return  # destroyed before the read started: never read
+            self._reading[chunk] = cancel
         try:
-            data = self._readers[chunk.level].read(chunk.index, timeout=timeout)
+            data = self._readers[chunk.level].read(chunk.index, timeout=timeout, cancel=cancel)
         except Exception as exc:
+            with self._lock:
+                del self._reading[chunk]
             self._fail(chunk, exc)
             return
         with self._lock:
+            del self._reading[chunk]
             if not chunk._finish_read(data):
                 return  # timed out or destroyed meanwhile: discard
             self._memory += data.nbytes
@@ -473,17 +490,11 @@ class ChunkPool:
 
     def _fail(self, chunk: ChunkLocation, exc: Exception) -> None:
         """Settle a read as failed and log it: the one place that decides what is logged."""
-        retired: list[_Retired] = []
         with self._lock:
             if not chunk._fail_read():
                 return  # already settled (timed out, destroyed): one error per read
             unseen = self._call_soon is not None and chunk._has_load_handlers()
-            key = (chunk.level, chunk.index)
-            if self._cache.get(key) is chunk:  # dropped while reading: a cache keeps no failures
-                del self._cache[key]
-                retired = [r for r in [self._retire(chunk)] if r is not None]
         chunk._settle_error(exc)
-        self._destroyed(retired)
         if unseen:
             # Nobody waits in async mode: say why the load handlers will not run.
             logger.warning("%s (its load handlers are not called)", exc)
