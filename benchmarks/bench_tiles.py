@@ -326,6 +326,7 @@ def _random_viewports(levels: list[dict[str, Any]], n: int, seed: int) -> list[d
                 "scale": float(scale),
                 "size": list(size),
                 "dpr": 1.0,
+                "channels": [0],
             }
         )
     return out

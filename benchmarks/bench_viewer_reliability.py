@@ -52,7 +52,7 @@ def _cycle(cls: type[Viewer], seed: int) -> None:
     data = np.random.default_rng(seed).integers(0, 255, (3000, 1000), dtype=np.uint8)
     viewer = cls(data)
     viewer.send = lambda *args, **kwargs: None
-    viewer._handle_message(viewer, {"type": "ready", "view": "a"}, [])
+    viewer._handle_message(viewer, {"type": "ready", "view": "a", "version": 2}, [])
     viewport = {
         "type": "viewport",
         "view": "a",
@@ -61,6 +61,7 @@ def _cycle(cls: type[Viewer], seed: int) -> None:
         "scale": 4.0,
         "size": [400.0, 600.0],
         "dpr": 1.0,
+        "channels": [0],
     }
     viewer._handle_message(viewer, viewport, [])
     viewer.flush_now()
@@ -101,6 +102,7 @@ def _viewport(seq: int, center: tuple[float, float], scale: float) -> dict[str, 
         "scale": scale,
         "size": [900.0, 1600.0],
         "dpr": 1.0,
+        "channels": [0],
     }
 
 
@@ -115,7 +117,7 @@ async def bench_storm(messages: int) -> dict[str, float]:
     image = demo.virtual_fractal()
     viewer = Viewer(image)
     viewer.send = lambda *args, **kwargs: None
-    viewer._handle_message(viewer, {"type": "ready", "view": "storm"}, [])
+    viewer._handle_message(viewer, {"type": "ready", "view": "storm", "version": 2}, [])
     level0 = viewer.levels[0]
     pixel = level0["scale"][1]  # world units per level-0 pixel
     extent = level0["shape"][1] * pixel
@@ -142,7 +144,7 @@ async def bench_storm(messages: int) -> dict[str, float]:
 
     fresh = Viewer(image)
     fresh.send = lambda *args, **kwargs: None
-    fresh._handle_message(fresh, {"type": "ready", "view": "storm"}, [])
+    fresh._handle_message(fresh, {"type": "ready", "view": "storm", "version": 2}, [])
     alone = await _final_time(fresh, 0, final)
     fresh.close()
     return {

@@ -33,6 +33,10 @@ whatever its name.
 A numpy array is chunked 512 pixels along its last two spatial axes (as
 guessed by :mod:`simplezarr.utils.multiscale`), whole along axes after them
 (interleaved RGB), and 1 along the others, so that a 2D view reads one plane.
+A 3D uint8 array whose last axis is 3 or 4 long is an RGB(A) image, axes
+``(y, x, c)`` whatever its other sizes (the general guess would take a
+``(4, 5, 3)`` array for ``(c, y, x)``); its axis names are written as the
+array's ``dimension_names``.
 When its y or x side is larger than 2048 pixels it becomes an in-memory
 OME-Zarr pyramid instead (y and x halved per level, mean downsampling for
 intensities, nearest for bool), so a viewer zoomed out on a big array reads
@@ -54,6 +58,8 @@ from zarr.abc.store import Store
 
 from simplezarr._tiff import is_tiff, tiff_store
 from simplezarr.utils._ngff import guess_axes
+
+_Axes = tuple[tuple[str, str | None], ...]
 
 __all__ = ["open"]
 
@@ -195,9 +201,16 @@ def _open_store(store: Store, label: str, *, remote: bool) -> zarr.Group | zarr.
         ) from exc
 
 
-def plane_chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
+def numpy_axes(shape: tuple[int, ...], dtype: Any) -> _Axes:
+    """``(name, type)`` per axis of a numpy array: RGB(A) uint8 is ``(y, x, c)``, else guessed."""
+    if np.dtype(dtype) == np.uint8 and len(shape) == 3 and shape[2] in (3, 4):
+        return (("y", "space"), ("x", "space"), ("c", "channel"))
+    return guess_axes(shape)
+
+
+def plane_chunks(shape: tuple[int, ...], axes: _Axes | None = None) -> tuple[int, ...]:
     """Chunks for an in-memory copy of an array (see the module docstring)."""
-    axes = guess_axes(shape)
+    axes = guess_axes(shape) if axes is None else axes
     spatial = [i for i, (_, kind) in enumerate(axes) if kind == "space"][-2:]
     last = spatial[-1] if spatial else len(shape) - 1
     chunks = []
@@ -218,7 +231,7 @@ def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array | zarr.Group:
         raise ValueError(
             f"{_FN}: numpy dtype {data.dtype} is not supported (use bool, int, uint or float)"
         )
-    axes = guess_axes(tuple(data.shape))
+    axes = numpy_axes(tuple(data.shape), data.dtype)
     names = [name for name, _ in axes]
     if (
         data.ndim <= 5
@@ -231,18 +244,17 @@ def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array | zarr.Group:
         store,
         shape=data.shape,
         dtype=data.dtype,
-        chunks=plane_chunks(tuple(data.shape)),
+        chunks=plane_chunks(tuple(data.shape), axes),
         compressors=None,
         fill_value=0,
         zarr_format=3,
+        dimension_names=names if axes != guess_axes(tuple(data.shape)) else None,
     )
     array[...] = data
     return zarr.open_array(store=store.with_read_only(True), mode="r")
 
 
-def _pyramid_from_numpy(
-    data: np.ndarray[Any, Any], axes: tuple[tuple[str, str | None], ...]
-) -> zarr.Group:
+def _pyramid_from_numpy(data: np.ndarray[Any, Any], axes: _Axes) -> zarr.Group:
     from simplezarr.utils._pyramid import write_multiscale
 
     store = zarr.storage.MemoryStore()
@@ -251,7 +263,7 @@ def _pyramid_from_numpy(
         store,
         axes=[{"name": name, "type": kind} for name, kind in axes],
         downscale={"y": 2, "x": 2},
-        chunks={name: (_PLANE_CHUNK if name in ("y", "x") else 1) for name, _ in axes},
+        chunks=dict(zip((n for n, _ in axes), plane_chunks(tuple(data.shape), axes), strict=True)),
         method="nearest" if data.dtype.kind == "b" else "mean",
         name="array",
     )

@@ -34,8 +34,8 @@ def _show_all(viewer: Viewer) -> Recorder:
     center = [(h - 1) * sy / 2, (w - 1) * sx / 2]
     size = [float(h), float(w)]
     message = {"type": "viewport", "view": "v", "seq": 1, "center": center,
-               "scale": min(sy, sx), "size": size, "dpr": 1.0}  # fmt: skip
-    viewer._handle_message(viewer, {"type": "ready", "view": "v"}, [])
+               "scale": min(sy, sx), "size": size, "dpr": 1.0, "channels": [0]}  # fmt: skip
+    viewer._handle_message(viewer, {"type": "ready", "view": "v", "version": 2}, [])
     viewer._handle_message(viewer, message, [])
     viewer.flush_now()
     return rec

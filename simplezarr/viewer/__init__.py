@@ -3,17 +3,20 @@
 Layers (each one-way, see ``docs/architecture.md``): :mod:`.geometry` (pure
 math), :mod:`.encode` (values -> PNG), :mod:`.tiles` (:class:`TileStreamer`:
 viewport -> wanted chunks -> tiles), :mod:`.widget` (:class:`Viewer`:
-traitlets and message routing).
+traitlets), :mod:`.channels` (:class:`Channel`: how one channel is drawn).
 """
 
 from __future__ import annotations
 
+from ._layout import ImageLayout, image_layout
+from .channels import Channel
 from .encode import EncodedTile, encode_png, encode_tile, to_codes
-from .geometry import ImageLayout, LevelGeometry, TileHeader, Viewport
-from .tiles import TileStreamer, image_layout
+from .geometry import LevelGeometry, TileHeader, Viewport
+from .tiles import TileStreamer
 from .widget import Viewer
 
 __all__ = [
+    "Channel",
     "EncodedTile",
     "ImageLayout",
     "LevelGeometry",

@@ -21,6 +21,11 @@ Retry policy (bounded, never a hot loop):
   keys of a failed chunk but does not retry it.
 
 The log remembers at most ``max_entries`` chunks (oldest forgotten first).
+
+:class:`FailedTiles` is the view's side of it, a mixin of
+:class:`~.tiles.TileStreamer`: it records a chunk's failure, announces each
+wanted tile of it (one per channel it holds) with one ``tile_error``, and
+releases and gets the chunk again for a retry.
 """
 
 from __future__ import annotations
@@ -28,12 +33,19 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._protocol import error_text
+from ._protocol import tile_error_message
+from ._texts import error_text
 
-__all__ = ["DEFAULT_RETRY_AFTER", "FailureLog"]
+if TYPE_CHECKING:
+    from simplezarr.utils.chunkpool import ChunkLocation, ChunkPool
+
+    from ._layout import TileJob
+
+__all__ = ["DEFAULT_RETRY_AFTER", "FailedTiles", "FailureLog"]
 
 logger = logging.getLogger("simplezarr")
 
@@ -138,3 +150,99 @@ class FailureLog:
         released = [(h, k) for k in keys for h in holders if h.release_failed(k)]
         for holder, key in released:
             holder.reacquire(key)
+
+
+class FailedTiles:
+    """The failure handling of one view (a mixin of :class:`~.tiles.TileStreamer`).
+
+    Uses the streamer's tables: ``_locations`` (chunks held), ``_by_chunk``
+    (the wanted tiles of each chunk), ``_failed`` (chunk -> why) and
+    ``_error_sent`` (tile keys announced failed).
+    """
+
+    if TYPE_CHECKING:
+        _closed: bool
+        _view: str
+        _seq: int
+        _failures: FailureLog
+        _call_soon: Callable[..., Any] | None
+        _locations: dict[_Key, ChunkLocation]
+        _by_chunk: dict[_Key, list[TileJob]]
+        _failed: dict[_Key, str]
+        _error_sent: set[str]
+        stats: Any
+        pool: ChunkPool
+
+        def drop_chunk(self, level: int, index: tuple[int, ...]) -> None: ...
+        def _get(self, k: _Key) -> None: ...
+        def _status_later(self) -> None: ...
+        def _safe_send(self, message: Mapping[str, Any], buffers: list[bytes]) -> None: ...
+
+    def release_failed(self, key: _Key) -> bool:
+        """For a retry: drop the failed chunk ``key`` if this view holds it failed.
+
+        Returns whether it did; then :meth:`reacquire` gets it again.
+        """
+        if self._closed or key not in self._failed or key not in self._locations:
+            return False
+        del self._failed[key]
+        del self._locations[key]
+        for job in self._by_chunk.get(key, ()):
+            self._error_sent.discard(job.key)
+        self.drop_chunk(*key)
+        return True
+
+    def reacquire(self, key: _Key) -> None:
+        """For a retry: get chunk ``key`` again if this view still wants it."""
+        if self._closed or key not in self._by_chunk or key in self._locations:
+            return
+        self.stats.retries += 1
+        self._get(key)
+        self._status_later()
+
+    def _read_done_callback(self, loc: ChunkLocation) -> Callable[[Future[Any]], None]:
+        call_soon = self._call_soon
+        assert call_soon is not None
+
+        def done(future: Future[Any]) -> None:  # runs on a read thread
+            if future.cancelled() or future.exception() is None:
+                return
+            try:
+                call_soon(self._fail, (loc.level, loc.index), future.exception(), loc)
+            except RuntimeError:
+                pass  # the loop is closed
+
+        return done
+
+    def _fail(
+        self, key: _Key, exc: BaseException | None, loc: ChunkLocation | None = None
+    ) -> None:
+        held = self._locations.get(key)
+        if self._closed or held is None or (loc is not None and held is not loc):
+            return  # no longer wanted, or got again meanwhile
+        # Log once per chunk, unless the pool (in async mode) has logged the failed read.
+        why = self._failures.record(key, exc, self._view, log=not self.pool.async_load_handlers)
+        self._failed[key] = why
+        self.stats.failures += 1
+        for job in self._by_chunk.get(key, ()):
+            self._announce_failure(job, why)
+        self._status_later()
+
+    def _announce_failure(self, job: TileJob, why: str) -> None:
+        """Send ``tile_error`` for a wanted tile, once per failure."""
+        if job.key in self._error_sent:
+            return
+        self._error_sent.add(job.key)
+        self.stats.errors += 1
+        message = tile_error_message(
+            view=self._view,
+            key=job.key,
+            level=job.level,
+            chunk=job.chunk,
+            plane=job.plane,
+            channel=job.channel,
+            bounds=job.bounds,
+            error=why,
+            seq=self._seq,
+        )
+        self._safe_send(message, [])

@@ -1,117 +1,153 @@
-"""Message types of the viewer's custom-message protocol (kernel side).
+"""The viewer's custom-message protocol, version 2: the kernel side's one declaration.
 
-KEEP IN SYNC: ``js/protocol.ts`` defines the same messages for the front end.
-Any change here (a type, a field, a key format) must be made there too, and in
-the "Viewport protocol" section of ``docs/architecture.md``.
+KEEP IN SYNC: ``js/protocol.ts`` declares the same messages for the front
+end, and ``tests/protocol/golden.json`` (made from this module by
+``python -m tests.protocol.make_golden``) holds examples both sides check.
+Any change here (a type, a field, a key format) must be made there too, and
+in the "Viewport protocol" section of ``docs/architecture.md``.
 
-Front end -> kernel (JSON, no buffers):
+:data:`PROTOCOL_VERSION` is the ``protocol_version`` trait of the viewer and
+the ``version`` of a front end's ``ready``; a front end of another version
+is warned about and not served.
 
-- ``ready``    ``{type, view}``: a view was rendered; the kernel sends nothing
-  to a view before it.
-- ``viewport`` ``{type, view, seq, center: [y, x], scale, size: [h, w], dpr}``:
-  the camera or the size changed (``scale`` is world units per CSS pixel).
-- ``close``    ``{type, view}``: the view was removed.
+Front end -> kernel (JSON, no buffers), parsed into frozen dataclasses:
 
-Front-end messages are untrusted input and parsed with bounds (a message
-outside them is malformed: logged and ignored): ``view`` is a string of 1 to
-:data:`MAX_VIEW_ID` characters; ``seq`` an integer in ``0 ..``
-:data:`MAX_SEQ` (JavaScript's safe integers); ``center`` and ``scale``
-finite numbers (``scale > 0``); ``size`` two numbers in ``0 ..``
-:data:`MAX_SIZE` CSS pixels; ``dpr`` in ``(0,`` :data:`MAX_DPR` ``]``. What
-depends on the image (the centre kept on the image, the scale kept in a sane
-range of it) is clamped by :func:`~.geometry.clamp_viewport`, so every
-accepted viewport has finite, bounded geometry.
+- ``ready``     ``{type, view, version}`` (:class:`ReadyMessage`).
+- ``viewport``  ``{type, view, seq, center: [y, x], scale, size: [h, w], dpr,
+  channels: [int, ...]}`` (:class:`ViewportMessage`): the camera, the size or
+  the channels wanted changed (``scale`` is world units per CSS pixel;
+  ``channels`` the channel indices the view wants tiles of).
+- ``close``     ``{type, view}`` (:class:`CloseMessage`).
+- ``histogram`` ``{type, view}`` (:class:`HistogramRequest`): recompute the
+  histograms of the view's channels (answered in the ``channels`` trait).
+- ``probe``     ``{type, view, id, world: [y, x]}`` (:class:`ProbeRequest`):
+  the values under the cursor; ``id`` increases per view.
 
-Kernel -> front end:
+They are untrusted input, parsed with bounds (a message outside them is
+malformed: logged and ignored): ``view`` a string of 1 to
+:data:`MAX_VIEW_ID` characters; ``seq``, ``id`` and ``version`` integers in
+``0 ..`` :data:`MAX_SEQ` (JavaScript's safe integers); ``center``,
+``world`` and ``scale`` finite numbers (``scale > 0``); ``size`` two numbers
+in ``0 ..`` :data:`MAX_SIZE` CSS pixels; ``dpr`` in ``(0,`` :data:`MAX_DPR`
+``]``; ``channels`` unique integers ``0 <= c < n_channels``, at most
+``n_channels`` of them (the image's channel count, given to
+:func:`parse_message`). A ``ready`` without ``version`` is a version-1 front
+end (which had none). What depends on the image's geometry is clamped by
+:func:`~.geometry.clamp_viewport`.
 
-- ``tile``   ``{type, view, key, level, chunk: [iy, ix], plane, bounds:
-  [y0, x0, y1, x1], shape: [h, w], encoding, value_offset, value_scale, seq}``
-  with one buffer, the PNG.
-- ``tile_error`` ``{type, view, key, level, chunk: [iy, ix], plane, bounds:
-  [y0, x0, y1, x1], error, seq}``: the tile ``key`` could not be made (its
-  chunk's read or its encode failed); ``error`` is a short text for people
-  (at most :data:`MAX_ERROR_TEXT` characters, e.g. ``"read timed out after
-  30 s"``, ``"OSError: HTTP 500"``). Sent once per failure per view; the other
-  fields are those the ``tile`` would have had. The tile is no longer pending.
-  A later ``tile`` with the same key replaces the failure (a retry worked); a
-  ``drop`` naming it means the view no longer wants it. Retries: see
-  :mod:`.tiles` (a failed chunk is read again only on a later ``viewport``
-  message that still wants it, and at most once per ``retry_after`` seconds).
-- ``drop``   ``{type, view, keys}``: tile keys this view no longer needs
-  (tiles sent, or announced failed with ``tile_error``).
-- ``status`` ``{type, view, pending, failed, level, seq}``: ``pending`` tiles
-  wanted but neither sent nor failed; ``failed`` tiles wanted whose chunk
-  failed (each announced by a ``tile_error``).
+Kernel -> front end, typed as :class:`typing.TypedDict` and made only by the
+builders here:
+
+- ``tile`` (:class:`TileMessage`, :func:`tile_message`) ``{type, view, key,
+  level, chunk: [iy, ix], plane, channel, bounds: [y0, x0, y1, x1], shape:
+  [h, w], encoding, value_offset, value_scale, seq}`` with one buffer, the
+  PNG (:mod:`.encode`: ``u8`` gray, code = R; ``u16`` RGB, code = 256 R + G,
+  B = 255 marks a NaN pixel, else 0).
+- ``tile_error`` (:func:`tile_error_message`) ``{type, view, key, level,
+  chunk, plane, channel, bounds, error, seq}``: the tile ``key`` could not be
+  made; ``error`` is a short text for people (at most
+  :data:`MAX_ERROR_TEXT` characters, e.g. ``"read timed out after 30 s"``).
+  Sent once per failure per view; the tile is no longer pending. A later
+  ``tile`` with the same key replaces the failure; a ``drop`` naming it means
+  the view no longer wants it (retries: :mod:`._failures`).
+- ``drop`` (:func:`drop_message`) ``{type, view, keys}``: tile keys this view
+  no longer needs (tiles sent, or announced failed).
+- ``status`` (:func:`status_message`) ``{type, view, pending, failed, level,
+  seq}``: ``pending`` tiles wanted but neither sent nor failed; ``failed``
+  tiles wanted whose chunk failed.
+- ``probe`` (:func:`probe_message`) ``{type, view, id, world: [y, x], index:
+  [iy, ix] | null, values: [{channel, value, text}]}``: the exact values at
+  level 0 of the view's channels under ``world`` (``index`` the level-0
+  pixel). Outside the image ``index`` is null and ``values`` empty. ``value``
+  is null when not finite; ``text`` is for people (:func:`._texts.value_text`).
 
 Keys (opaque to the front end, but built only here):
 
-- plane key: the non-displayed axes in the order of the ``sliders`` trait as
-  ``name=index`` (level-0 indices, as the view asked) joined by ``","``, e.g.
-  ``"z=3,t=0,c=1"``; ``""`` when there are no sliders.
-- tile key: ``"{level}/{iy}/{ix}/{plane}"``, unique per level, chunk and plane.
+- plane key: the sliders except the channel axis, in array order, as
+  ``name=index`` (level-0 indices) joined by ``","``, e.g. ``"t=0,z=3"``;
+  ``""`` when there are none.
+- tile key: ``"{level}/{iy}/{ix}/{plane}/{channel}"``; ``channel`` is 0
+  without a channel axis.
 
-Parsing is strict: :func:`parse_message` raises :class:`ProtocolError` naming
-the message and the bad field (values shown shortened, so a huge message
-makes a short log line), and the widget logs and ignores it. It raises
-nothing else, whatever JSON-like value it is given.
+:func:`parse_message` raises :class:`ProtocolError` naming the message and
+the bad field (values shown shortened, so a huge message makes a short log
+line), and nothing else, whatever JSON-like value it is given.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
+import numpy as np
+
+from ._texts import MAX_ERROR_TEXT, value_text
 from .geometry import TileHeader, Viewport
 
 __all__ = [
     "CLOSE",
     "DROP",
+    "HISTOGRAM",
     "MAX_DPR",
     "MAX_ERROR_TEXT",
     "MAX_SEQ",
     "MAX_SIZE",
     "MAX_VIEW_ID",
+    "PROBE",
+    "PROTOCOL_VERSION",
     "READY",
     "STATUS",
     "TILE",
     "TILE_ERROR",
     "VIEWPORT",
     "CloseMessage",
+    "DropMessage",
+    "FrontEndMessage",
+    "HistogramRequest",
+    "ProbeMessage",
+    "ProbeRequest",
+    "ProbeValue",
     "ProtocolError",
     "ReadyMessage",
+    "StatusMessage",
+    "TileErrorMessage",
+    "TileMessage",
     "ViewportMessage",
     "drop_message",
-    "error_text",
     "parse_message",
     "plane_key",
+    "probe_message",
+    "probe_value",
     "status_message",
     "tile_error_message",
     "tile_key",
     "tile_message",
 ]
 
+PROTOCOL_VERSION: Final = 2
+"""The protocol this kernel speaks (the ``protocol_version`` trait)."""
+
 READY: Final = "ready"
 VIEWPORT: Final = "viewport"
 CLOSE: Final = "close"
+HISTOGRAM: Final = "histogram"
+PROBE: Final = "probe"
 TILE: Final = "tile"
+TILE_ERROR: Final = "tile_error"
 DROP: Final = "drop"
 STATUS: Final = "status"
-TILE_ERROR: Final = "tile_error"
 
 MAX_VIEW_ID: Final = 128
 """Longest accepted view id, in characters (the front end sends a 36-character UUID)."""
 MAX_SEQ: Final = 2**53 - 1
-"""Largest accepted ``seq``: JavaScript's largest safe integer."""
+"""Largest accepted ``seq``, ``id`` and ``version``: JavaScript's largest safe integer."""
 MAX_SIZE: Final = 16384.0
 """Largest accepted view height or width, in CSS pixels."""
 MAX_DPR: Final = 16.0
 """Largest accepted device pixel ratio."""
-MAX_ERROR_TEXT: Final = 200
-"""Longest ``error`` text of a ``tile_error`` message, in characters."""
 
 _short = reprlib.Repr()
 _short.maxstring = 60
@@ -124,11 +160,15 @@ class ProtocolError(ValueError):
     """A front-end message that does not follow the protocol."""
 
 
+# -- front end -> kernel ------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ReadyMessage:
-    """A view was rendered and may now receive messages."""
+    """A view was rendered and may now receive messages; it speaks protocol ``version``."""
 
     view: str
+    version: int
 
 
 @dataclass(frozen=True)
@@ -140,14 +180,31 @@ class CloseMessage:
 
 @dataclass(frozen=True)
 class ViewportMessage:
-    """The camera of ``view`` changed; ``seq`` increases per view."""
+    """The camera of ``view`` or the channels it wants changed; ``seq`` increases per view."""
 
     view: str
     seq: int
     viewport: Viewport
+    channels: tuple[int, ...]
 
 
-FrontEndMessage = ReadyMessage | CloseMessage | ViewportMessage
+@dataclass(frozen=True)
+class HistogramRequest:
+    """Recompute the histograms of the channels of ``view``."""
+
+    view: str
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """The values under the world point ``world`` ``(y, x)``; ``id`` increases per view."""
+
+    view: str
+    id: int
+    world: tuple[float, float]
+
+
+FrontEndMessage = ReadyMessage | CloseMessage | ViewportMessage | HistogramRequest | ProbeRequest
 
 
 def _field(msg: Mapping[str, Any], name: str) -> Any:
@@ -168,7 +225,18 @@ def _view(msg: Mapping[str, Any]) -> str:
     return view
 
 
-def _number(name: str, value: Any, lo: float, hi: float, *, open_lo: bool = False) -> float:
+def _integer(kind: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
+        raise ProtocolError(
+            f"{kind!r} message: {name!r} must be an integer in [0, {MAX_SEQ}], "
+            f"got {_short.repr(value)}"
+        )
+    return value
+
+
+def _number(
+    kind: str, name: str, value: Any, lo: float, hi: float, *, open_lo: bool = False
+) -> float:
     """``value`` as a finite float in ``[lo, hi]`` (``(lo, hi]`` with ``open_lo``)."""
     number: float | None = None
     if not isinstance(value, bool) and isinstance(value, int | float):
@@ -178,36 +246,51 @@ def _number(name: str, value: Any, lo: float, hi: float, *, open_lo: bool = Fals
             number = None
     if number is None or not math.isfinite(number):
         raise ProtocolError(
-            f"'viewport' message: {name!r} must be a finite number, got {_short.repr(value)}"
+            f"{kind!r} message: {name!r} must be a finite number, got {_short.repr(value)}"
         )
     if number < lo or number > hi or (open_lo and number == lo):
         raise ProtocolError(
-            f"'viewport' message: {name!r} must be in {'(' if open_lo else '['}{lo:g}, "
+            f"{kind!r} message: {name!r} must be in {'(' if open_lo else '['}{lo:g}, "
             f"{hi:g}], got {_short.repr(value)}"
         )
     return number
 
 
 def _pair(
-    msg: Mapping[str, Any], name: str, lo: float, hi: float, *, open_lo: bool = False
+    kind: str, msg: Mapping[str, Any], name: str, lo: float, hi: float
 ) -> tuple[float, float]:
     value = _field(msg, name)
     if not isinstance(value, list | tuple) or len(value) != 2:
         raise ProtocolError(
-            f"'viewport' message: {name!r} must be a list of 2 numbers, got {_short.repr(value)}"
+            f"{kind!r} message: {name!r} must be a list of 2 numbers, got {_short.repr(value)}"
         )
-    return (
-        _number(name, value[0], lo, hi, open_lo=open_lo),
-        _number(name, value[1], lo, hi, open_lo=open_lo),
-    )
+    return (_number(kind, name, value[0], lo, hi), _number(kind, name, value[1], lo, hi))
 
 
-def parse_message(msg: Any) -> FrontEndMessage:
+def _channels(msg: Mapping[str, Any], n_channels: int) -> tuple[int, ...]:
+    value = _field(msg, "channels")
+    ok = isinstance(value, list | tuple) and len(value) <= n_channels
+    if ok:
+        ok = all(
+            not isinstance(c, bool) and isinstance(c, int) and 0 <= c < n_channels for c in value
+        ) and len(set(value)) == len(value)
+    if not ok:
+        raise ProtocolError(
+            f"'viewport' message: 'channels' must be a list of unique channel indices in "
+            f"[0, {n_channels - 1}], got {_short.repr(value)}"
+        )
+    return tuple(int(c) for c in value)
+
+
+def parse_message(msg: Any, *, n_channels: int) -> FrontEndMessage:
     """Validate one front-end message and return it as a typed value.
 
-    Every bound of the module docstring is checked; image-dependent bounds
-    (the centre on the image, the scale range) are applied afterwards by
-    :func:`~.geometry.clamp_viewport`.
+    Parameters
+    ----------
+    msg : Any
+        The message's JSON content.
+    n_channels : int
+        The image's channel count: a viewport's ``channels`` are below it.
 
     Raises
     ------
@@ -219,38 +302,119 @@ def parse_message(msg: Any) -> FrontEndMessage:
         raise ProtocolError(f"front-end message must be a JSON object, got {_short.repr(msg)}")
     kind = msg.get("type")
     if kind == READY:
-        return ReadyMessage(_view(msg))
+        version = _integer(READY, "version", msg["version"]) if "version" in msg else 1
+        return ReadyMessage(_view(msg), version)
     if kind == CLOSE:
         return CloseMessage(_view(msg))
+    if kind == HISTOGRAM:
+        return HistogramRequest(_view(msg))
+    if kind == PROBE:
+        view = _view(msg)
+        probe_id = _integer(PROBE, "id", _field(msg, "id"))
+        return ProbeRequest(view, probe_id, _pair(PROBE, msg, "world", -math.inf, math.inf))
     if kind == VIEWPORT:
         view = _view(msg)
-        seq = _field(msg, "seq")
-        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
-            raise ProtocolError(
-                f"'viewport' message: 'seq' must be an integer in [0, {MAX_SEQ}], "
-                f"got {_short.repr(seq)}"
-            )
-        center = _pair(msg, "center", -math.inf, math.inf)
-        size = _pair(msg, "size", 0.0, MAX_SIZE)
-        scale = _number("scale", _field(msg, "scale"), 0.0, math.inf, open_lo=True)
-        dpr = _number("dpr", _field(msg, "dpr"), 0.0, MAX_DPR, open_lo=True)
-        return ViewportMessage(view, seq, Viewport(center=center, scale=scale, size=size, dpr=dpr))
+        seq = _integer(VIEWPORT, "seq", _field(msg, "seq"))
+        center = _pair(VIEWPORT, msg, "center", -math.inf, math.inf)
+        size = _pair(VIEWPORT, msg, "size", 0.0, MAX_SIZE)
+        scale = _number(VIEWPORT, "scale", _field(msg, "scale"), 0.0, math.inf, open_lo=True)
+        dpr = _number(VIEWPORT, "dpr", _field(msg, "dpr"), 0.0, MAX_DPR, open_lo=True)
+        channels = _channels(msg, n_channels)
+        viewport = Viewport(center=center, scale=scale, size=size, dpr=dpr)
+        return ViewportMessage(view, seq, viewport, channels)
     raise ProtocolError(
         f"front-end message has unknown type {_short.repr(kind)}: {_short.repr(msg)}"
     )
 
 
+# -- keys -----------------------------------------------------------------------------------
+
+
 def plane_key(names: Sequence[str], position: Mapping[str, int]) -> str:
-    """Key of a plane: ``"z=3,t=0,c=1"`` in the order of ``names`` (the sliders)."""
+    """Key of a plane: ``"t=0,z=3"`` in the order of ``names`` (sliders but the channel's)."""
     return ",".join(f"{name}={int(position[name])}" for name in names)
 
 
-def tile_key(level: int, chunk: tuple[int, int], plane: str) -> str:
-    """Key of a tile, unique per level, displayed-chunk index and plane."""
-    return f"{level}/{chunk[0]}/{chunk[1]}/{plane}"
+def tile_key(level: int, chunk: tuple[int, int], plane: str, channel: int) -> str:
+    """Key of a tile, unique per level, displayed-chunk index, plane and channel."""
+    return f"{level}/{chunk[0]}/{chunk[1]}/{plane}/{channel}"
 
 
-def tile_message(header: TileHeader) -> dict[str, Any]:
+# -- kernel -> front end -----------------------------------------------------------------
+
+
+class TileMessage(TypedDict):
+    """``tile``: a PNG (the one buffer) of one channel of one chunk's plane."""
+
+    type: str
+    view: str
+    key: str
+    level: int
+    chunk: list[int]
+    plane: str
+    channel: int
+    bounds: list[float]
+    shape: list[int]
+    encoding: str
+    value_offset: float
+    value_scale: float
+    seq: int
+
+
+class TileErrorMessage(TypedDict):
+    """``tile_error``: the tile ``key`` could not be made; ``error`` says why."""
+
+    type: str
+    view: str
+    key: str
+    level: int
+    chunk: list[int]
+    plane: str
+    channel: int
+    bounds: list[float]
+    error: str
+    seq: int
+
+
+class DropMessage(TypedDict):
+    """``drop``: tiles the view no longer needs."""
+
+    type: str
+    view: str
+    keys: list[str]
+
+
+class StatusMessage(TypedDict):
+    """``status``: how many wanted tiles are pending and failed, at which level."""
+
+    type: str
+    view: str
+    pending: int
+    failed: int
+    level: int
+    seq: int
+
+
+class ProbeValue(TypedDict):
+    """One channel's value in a ``probe`` answer: ``value`` null when not finite."""
+
+    channel: int
+    value: float | int | None
+    text: str
+
+
+class ProbeMessage(TypedDict):
+    """``probe`` answer: the level-0 pixel under ``world`` and each channel's value there."""
+
+    type: str
+    view: str
+    id: int
+    world: list[float]
+    index: list[int] | None
+    values: list[ProbeValue]
+
+
+def tile_message(header: TileHeader) -> TileMessage:
     """The ``tile`` message for ``header`` (the PNG travels as its one buffer)."""
     return {
         "type": TILE,
@@ -259,6 +423,7 @@ def tile_message(header: TileHeader) -> dict[str, Any]:
         "level": header.level,
         "chunk": list(header.chunk),
         "plane": header.plane,
+        "channel": header.channel,
         "bounds": list(header.bounds),
         "shape": list(header.shape),
         "encoding": header.encoding,
@@ -268,11 +433,6 @@ def tile_message(header: TileHeader) -> dict[str, Any]:
     }
 
 
-def drop_message(view: str, keys: Sequence[str]) -> dict[str, Any]:
-    """The ``drop`` message: ``view`` no longer needs the tiles ``keys``."""
-    return {"type": DROP, "view": view, "keys": list(keys)}
-
-
 def tile_error_message(
     *,
     view: str,
@@ -280,10 +440,11 @@ def tile_error_message(
     level: int,
     chunk: tuple[int, int],
     plane: str,
+    channel: int,
     bounds: tuple[float, float, float, float],
     error: str,
     seq: int,
-) -> dict[str, Any]:
+) -> TileErrorMessage:
     """The ``tile_error`` message: the tile ``key`` of ``view`` failed; ``error`` says why."""
     return {
         "type": TILE_ERROR,
@@ -292,37 +453,19 @@ def tile_error_message(
         "level": level,
         "chunk": list(chunk),
         "plane": plane,
+        "channel": channel,
         "bounds": list(bounds),
         "error": error[:MAX_ERROR_TEXT],
         "seq": seq,
     }
 
 
-def error_text(exc: BaseException | None) -> str:
-    """A short text for people saying why a tile failed (``error`` of ``tile_error``).
-
-    The root cause when the exception wraps one (a chunk read error names
-    level, index and store, which the message carries already), as
-    ``"Type: message"``, on one line, at most :data:`MAX_ERROR_TEXT`
-    characters.
-    """
-    if exc is None:
-        return "failed"
-    root = exc.__cause__ if exc.__cause__ is not None else exc
-    text = str(root).strip()
-    if isinstance(root, TimeoutError):  # e.g. the pool's "... took longer than 30 s"
-        after = re.search(r"longer than (\S+ s)\b", text)
-        return f"read timed out after {after.group(1)}" if after else "read timed out"
-    text = f"{type(root).__name__}: {text}" if text else type(root).__name__
-    text = " ".join(text.split())  # one line
-    if len(text) > MAX_ERROR_TEXT:
-        text = text[: MAX_ERROR_TEXT - 1] + "\u2026"
-    return text
+def drop_message(view: str, keys: Sequence[str]) -> DropMessage:
+    """The ``drop`` message: ``view`` no longer needs the tiles ``keys``."""
+    return {"type": DROP, "view": view, "keys": list(keys)}
 
 
-def status_message(
-    view: str, *, pending: int, failed: int, level: int, seq: int
-) -> dict[str, Any]:
+def status_message(view: str, *, pending: int, failed: int, level: int, seq: int) -> StatusMessage:
     """The ``status`` message of one view."""
     return {
         "type": STATUS,
@@ -331,4 +474,33 @@ def status_message(
         "failed": failed,
         "level": level,
         "seq": seq,
+    }
+
+
+def probe_value(channel: int, value: Any) -> ProbeValue:
+    """One entry of a ``probe`` answer's ``values``: the number (null unless finite), its text."""
+    number: float | int | None
+    if isinstance(value, bool | np.bool_ | int | np.integer):
+        number = int(value)
+    else:
+        v = float(value)
+        number = v if math.isfinite(v) else None
+    return {"channel": int(channel), "value": number, "text": value_text(value)}
+
+
+def probe_message(
+    view: str,
+    probe_id: int,
+    world: Sequence[float],
+    index: tuple[int, int] | None,
+    values: Sequence[ProbeValue],
+) -> ProbeMessage:
+    """The ``probe`` answer: ``index`` None (and no values) outside the image."""
+    return {
+        "type": PROBE,
+        "view": view,
+        "id": probe_id,
+        "world": [float(world[0]), float(world[1])],
+        "index": None if index is None else [int(index[0]), int(index[1])],
+        "values": list(values) if index is not None else [],
     }

@@ -7,7 +7,8 @@ premultiplyAlpha: "none"})``) but reduce 16-bit PNGs to 8 bits, so 16-bit codes
 travel as two 8-bit channels. Two encodings (see ``docs/architecture.md``):
 
 - ``u8``:  8-bit grayscale PNG, ``code = gray``.
-- ``u16``: 8-bit RGB PNG, ``R = code >> 8``, ``G = code & 255``, ``B = 0``.
+- ``u16``: 8-bit RGB PNG, ``R = code >> 8``, ``G = code & 255``; ``B = 255``
+  marks a NaN pixel (only float data has them), ``B = 0`` every other one.
 
 Value mapping (:func:`to_codes`), ``value = value_offset + value_scale * code``:
 
@@ -23,7 +24,7 @@ other integers            u16         exact ``code = v - min`` when the tile's
                                       range fits in 16 bits, else linear
 float, wide integers      u16         linear from the tile's finite min..max
                                       onto 0..65535 (rounded); NaN and -inf map
-                                      to 0, +inf to 65535
+                                      to 0, +inf to 65535; NaN is marked (B)
 ========================  ==========  ==========================================
 
 PNG writer: chosen by measurement (``benchmarks/bench_encode.py``). For a
@@ -111,27 +112,39 @@ def encode_png(codes: npt.NDArray[Any], *, level: int = 1) -> bytes:
     return _SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
-def _pack_u16(codes: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint8]:
-    """``(h, w)`` uint16 codes -> ``(h, w, 3)`` uint8 with R = high byte, G = low byte."""
+_NAN_MARK: Final = 255  # B of a NaN pixel in a u16 tile
+
+
+def _pack_u16(
+    codes: npt.NDArray[np.uint16], nan: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.uint8]:
+    """``(h, w)`` uint16 codes -> ``(h, w, 3)`` uint8: R high byte, G low byte, B NaN mark."""
     h, w = codes.shape
     rgb = np.zeros((h, w, 3), np.uint8)
     rgb[..., 0] = codes >> 8
     rgb[..., 1] = codes  # casts modulo 256: the low byte
+    if nan is not None:
+        rgb[..., 2][nan] = _NAN_MARK
     return rgb
 
 
 def _linear_codes(
     plane: npt.NDArray[Any],
-) -> tuple[npt.NDArray[np.uint16], float, float]:
-    """Map a plane linearly onto 0..65535 from its finite min..max."""
+) -> tuple[npt.NDArray[np.uint16], float, float, npt.NDArray[np.bool_] | None]:
+    """Map a plane linearly onto 0..65535 from its finite min..max; its NaN mask (or None)."""
     values = plane.astype(np.float64, copy=False)
     finite = np.isfinite(values)
+    nan: npt.NDArray[np.bool_] | None = None
     if finite.all():
         lo, hi = float(values.min()), float(values.max())
-    elif finite.any():
-        lo, hi = float(values[finite].min()), float(values[finite].max())
     else:
-        lo, hi = 0.0, 0.0
+        nan = np.isnan(values)
+        if not nan.any():
+            nan = None
+        if finite.any():
+            lo, hi = float(values[finite].min()), float(values[finite].max())
+        else:
+            lo, hi = 0.0, 0.0
     if hi > lo:
         scale = (hi - lo) / _U16_MAX
         scaled = (values - lo) * (_U16_MAX / (hi - lo))
@@ -142,7 +155,7 @@ def _linear_codes(
         # constant (or no finite value): every code is 0, which stands for lo
         scale = 1.0
         codes = np.zeros(plane.shape, np.uint16)
-    return codes, lo, scale
+    return codes, lo, scale, nan
 
 
 def to_codes(plane: npt.NDArray[Any]) -> tuple[npt.NDArray[np.uint8], str, float, float]:
@@ -151,7 +164,7 @@ def to_codes(plane: npt.NDArray[Any]) -> tuple[npt.NDArray[np.uint8], str, float
     Returns
     -------
     codes : numpy.ndarray
-        ``(h, w)`` uint8 for ``u8``, ``(h, w, 3)`` uint8 (R, G, 0) for ``u16``.
+        ``(h, w)`` uint8 for ``u8``, ``(h, w, 3)`` uint8 (R, G, NaN mark) for ``u16``.
     encoding : str
         ``"u8"`` or ``"u16"``.
     value_offset, value_scale : float
@@ -176,11 +189,11 @@ def to_codes(plane: npt.NDArray[Any]) -> tuple[npt.NDArray[np.uint8], str, float
         if hi - lo <= _U16_MAX:
             shifted = (plane - np.array(lo, dtype=plane.dtype)).astype(np.uint16)
             return _pack_u16(shifted), "u16", float(lo), 1.0
-        codes, offset, scale = _linear_codes(plane)
+        codes, offset, scale, _ = _linear_codes(plane)
         return _pack_u16(codes), "u16", offset, scale
     if dt.kind == "f":
-        codes, offset, scale = _linear_codes(plane)
-        return _pack_u16(codes), "u16", offset, scale
+        codes, offset, scale, nan = _linear_codes(plane)
+        return _pack_u16(codes, nan), "u16", offset, scale
     raise TypeError(f"to_codes(): cannot map dtype {dt} to PNG codes")
 
 

@@ -37,15 +37,13 @@ the work stays proportional to the view, whatever a message asked.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "Bounds",
     "Camera",
-    "ImageLayout",
     "LevelGeometry",
-    "SliderAxis",
     "TileHeader",
     "Viewport",
     "choose_level",
@@ -57,6 +55,7 @@ __all__ = [
     "clamp_viewport",
     "fit",
     "map_index",
+    "pixel_at",
     "provisional_camera",
     "scale_limits",
     "wanted_chunks",
@@ -161,6 +160,7 @@ class TileHeader:
     level: int
     chunk: tuple[int, int]
     plane: str
+    channel: int
     bounds: Bounds
     shape: tuple[int, int]
     encoding: str
@@ -335,6 +335,20 @@ def map_index(
     return min(max(i, 0), size - 1)
 
 
+def pixel_at(level: LevelGeometry, world: Sequence[float]) -> tuple[int, int] | None:
+    """The pixel ``(iy, ix)`` of ``level`` whose extent holds the world point ``(y, x)``.
+
+    ``None`` when the point is outside the level (or not finite).
+    """
+    out = []
+    for w, o, s, n in zip(world, level.offset, level.scale, level.shape, strict=True):
+        p = (float(w) - o) / s + 0.5
+        if not math.isfinite(p) or not 0 <= p < n:
+            return None
+        out.append(min(math.floor(p), n - 1))
+    return (out[0], out[1])
+
+
 def fit(level: LevelGeometry, size: tuple[float, float]) -> tuple[tuple[float, float], float]:
     """Camera ``(center, scale)`` that shows the whole level in a view of ``size`` CSS px."""
     y0, x0, y1, x1 = level.bounds
@@ -425,87 +439,3 @@ def provisional_camera(
     where = clamp_center(level0, center if center is not None else fit_center)
     level = choose_level(levels, Viewport(center=where, scale=scale, size=size, dpr=dpr))
     return Camera(center=where, zoom=level0.scale[1] / scale, level=level)
-
-
-@dataclass(frozen=True)
-class SliderAxis:
-    """One non-displayed axis (z, t, c, ...): level-0 ``size``, ``scale``, ``offset``."""
-
-    name: str
-    axis: int  # array axis
-    type: str | None
-    unit: str | None
-    size: int
-    scale: float
-    offset: float
-
-
-@dataclass(frozen=True)
-class ImageLayout:
-    """How an image's array axes map onto the view: displayed ``(y, x)`` and sliders.
-
-    Built from metadata by :func:`simplezarr.viewer.tiles.image_layout`.
-    """
-
-    ndim: int
-    y_axis: int
-    x_axis: int
-    levels: tuple[LevelGeometry, ...]
-    sliders: tuple[SliderAxis, ...]
-    # per level, per slider: (scale, offset, size, chunk)
-    slider_levels: tuple[tuple[tuple[float, float, int, int], ...], ...]
-
-    @property
-    def slider_names(self) -> tuple[str, ...]:
-        """The slider names, in the order of the plane key."""
-        return tuple(s.name for s in self.sliders)
-
-    @property
-    def channel_slider(self) -> str | None:
-        """The name of the channel slider, if the image has one."""
-        for s in self.sliders:
-            if s.type == "channel":
-                return s.name
-        return None
-
-    def default_position(self) -> dict[str, int]:
-        """Where a new view starts (level-0 indices): the middle of spatial sliders (z),
-        where a stack's content usually is, and the first time point and channel."""
-        return {s.name: (s.size - 1) // 2 if s.type == "space" else 0 for s in self.sliders}
-
-    def slider_indices(self, level: int, position: Mapping[str, int]) -> tuple[int, ...]:
-        """Index of ``level`` on each slider for a level-0 ``position``."""
-        return tuple(
-            map_index(position[slider.name], (slider.scale, slider.offset), (scale, offset), size)
-            for slider, (scale, offset, size, _) in zip(
-                self.sliders, self.slider_levels[level], strict=True
-            )
-        )
-
-    def locate(
-        self, level: int, position: Mapping[str, int]
-    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """Chunk index and index inside the chunk, per slider, of a level-0 position."""
-        indices = self.slider_indices(level, position)
-        chunks = tuple(
-            i // sl[3] for i, sl in zip(indices, self.slider_levels[level], strict=True)
-        )
-        within = tuple(i % sl[3] for i, sl in zip(indices, self.slider_levels[level], strict=True))
-        return chunks, within
-
-    def chunk_index(
-        self, chunk: tuple[int, int], slider_chunks: tuple[int, ...]
-    ) -> tuple[int, ...]:
-        """Full N-D chunk index from the displayed chunk ``(iy, ix)`` and the slider chunks."""
-        index = [0] * self.ndim
-        index[self.y_axis], index[self.x_axis] = chunk
-        for slider, c in zip(self.sliders, slider_chunks, strict=True):
-            index[slider.axis] = c
-        return tuple(index)
-
-    def plane_selection(self, within: tuple[int, ...]) -> tuple[int | slice, ...]:
-        """Selection of the displayed plane inside a chunk's data."""
-        sel: list[int | slice] = [slice(None)] * self.ndim
-        for slider, i in zip(self.sliders, within, strict=True):
-            sel[slider.axis] = i
-        return tuple(sel)

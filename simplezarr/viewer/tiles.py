@@ -8,16 +8,19 @@ On each viewport (:meth:`TileStreamer.update_viewport`) it:
 
 1. picks the level (:func:`~.geometry.choose_level`) and the chunks that
    intersect the view plus a margin, centre-out (:func:`~.geometry.wanted_chunks`);
-   the chunk index along the non-displayed axes (z, t, c) comes from the
-   current level-0 position mapped to that level;
+   the chunk index along the non-displayed axes (z, t) comes from the
+   current level-0 position mapped to that level, along the channel axis
+   from each channel the viewport asks for (``channel // chunk_c``);
 2. drops the chunks it held that are no longer wanted (the pool cancels their
    reads if they have not started) and announces their tiles in one ``drop``
-   message;
-3. gets the new chunks; each chunk, once loaded, becomes one tile: the 2D
-   plane at the current position, encoded as PNG (:mod:`.encode`).
+   message (a channel leaving the viewport's list drops its tiles only);
+3. gets the new chunks; each chunk, once loaded, becomes one tile per wanted
+   channel it holds: the 2D plane at the current position, encoded as PNG
+   (:mod:`.encode`). A chunk holding several channels is read once.
 
-Moving along z (or t, c) inside one chunk's depth re-encodes from the pooled
-data and reads nothing.
+Moving along z (or t) inside one chunk's depth re-encodes from the pooled
+data and reads nothing; a channel entering the list gets its tiles (from the
+pool when its chunk is there), and no other channel's tile is sent again.
 
 Bounds and failures: each viewport is clamped first
 (:func:`~.geometry.clamp_viewport`) and its wanted chunks capped by the view's
@@ -42,23 +45,20 @@ wanted chunks and encodes and sends their tiles in the calling thread.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import Any
+
+import numpy.typing as npt
 
 from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
 
-from ._failures import FailureLog
-from ._layout import TileJob, ViewBudget, image_layout, plan_tiles
-from ._protocol import drop_message, status_message, tile_error_message, tile_message
-from .encode import EncodedTile, encode_tile
+from ._failures import FailedTiles, FailureLog
+from ._layout import ImageLayout, TileJob, ViewBudget, image_layout, plan_tiles
+from ._protocol import drop_message
+from ._tilesend import SendFn, StreamerStats, TileSending, loaded
 from .geometry import (
-    ImageLayout,
-    TileHeader,
     Viewport,
     choose_level,
     chunks_in_view,
@@ -69,34 +69,10 @@ __all__ = ["SendFn", "StreamerStats", "TileStreamer", "image_layout"]
 
 logger = logging.getLogger("simplezarr")
 
-SendFn = Callable[[dict[str, Any], list[bytes]], None]
-"""``send(message, buffers)``, e.g. ``widget.send``."""
-
 _Key = tuple[int, tuple[int, ...]]
 
 
-@dataclass
-class StreamerStats:
-    """Counters of one streamer (for tests, benchmarks and curiosity)."""
-
-    gets: int = 0  # chunks requested from the pool
-    drops: int = 0  # chunks dropped
-    encodes: int = 0  # encodes started
-    skipped: int = 0  # encodes not started: the tile was no longer wanted
-    tiles: int = 0  # tiles sent
-    failures: int = 0  # chunks whose read or encode failed
-    errors: int = 0  # tile_error messages sent
-    retries: int = 0  # failed chunks got again for a retry
-    cut: int = 0  # viewports whose wanted chunks were cut by max_chunks or max_bytes
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-
-def _loaded(loc: ChunkLocation) -> bool:
-    f = loc.future
-    return f.done() and not f.cancelled() and f.exception() is None
-
-
-class TileStreamer(ChunkManager):
+class TileStreamer(FailedTiles, TileSending, ChunkManager):
     """Turns the viewports of one view into PNG tiles sent with ``send``.
 
     Parameters
@@ -118,6 +94,9 @@ class TileStreamer(ChunkManager):
     position : mapping, optional
         Level-0 index per slider; default ``layout.default_position()``
         (middle of z, first t and c).
+    channels : sequence of int, optional
+        The channels wanted until a viewport says (default: the channel at
+        ``position``, 0 without a channel axis).
     margin : float
         Band around the view to fetch too, as a fraction of the view extent.
     max_chunks : int
@@ -142,6 +121,7 @@ class TileStreamer(ChunkManager):
         call_soon_threadsafe: Callable[..., Any] | None = None,
         executor: Executor | None = None,
         position: Mapping[str, int] | None = None,
+        channels: Sequence[int] | None = None,
         margin: float = 0.1,
         max_chunks: int = 1024,
         max_bytes: int | None = None,
@@ -154,6 +134,10 @@ class TileStreamer(ChunkManager):
         self._call_soon = call_soon_threadsafe
         self._executor = executor
         self._position = dict(position) if position is not None else layout.default_position()
+        if channels is None:
+            name = layout.channel_slider
+            channels = [self._position.get(name, 0) if name is not None else 0]
+        self._channels = tuple(channels)
         self._margin = margin
         self._budget = ViewBudget(pool.multiscale_info, max_chunks, max_bytes)
         self._failures = failures if failures is not None else FailureLog()
@@ -165,7 +149,7 @@ class TileStreamer(ChunkManager):
         self._closed = False
         # Replaced, never mutated, so that encode workers may read them.
         self._wanted: dict[str, TileJob] = {}
-        self._by_chunk: dict[_Key, TileJob] = {}
+        self._by_chunk: dict[_Key, list[TileJob]] = {}
         self._locations: dict[_Key, ChunkLocation] = {}
         self._sent: set[str] = set()
         self._inflight: set[str] = set()
@@ -190,6 +174,16 @@ class TileStreamer(ChunkManager):
     def seq(self) -> int:
         """The seq of the last viewport (-1 before the first)."""
         return self._seq
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        """The channels the view wants tiles of (those of its last viewport)."""
+        return self._channels
+
+    @property
+    def position(self) -> dict[str, int]:
+        """The level-0 slider position the view shows (a copy)."""
+        return dict(self._position)
 
     @property
     def wanted_keys(self) -> list[str]:
@@ -220,17 +214,22 @@ class TileStreamer(ChunkManager):
         """Whether :meth:`close` was called."""
         return self._closed
 
-    def update_viewport(self, viewport: Viewport, seq: int) -> None:
+    def update_viewport(
+        self, viewport: Viewport, seq: int, channels: Sequence[int] | None = None
+    ) -> None:
         """Serve a new viewport; a ``seq`` older than the last one is ignored.
 
-        The viewport is clamped (:func:`~.geometry.clamp_viewport`) first.
-        Failed chunks it still wants are read again when their retry is due
-        (see :mod:`._failures`).
+        ``channels``: the channel indices wanted (``None``: as before). The
+        viewport is clamped (:func:`~.geometry.clamp_viewport`) first. Failed
+        chunks it still wants are read again when their retry is due (see
+        :mod:`._failures`).
         """
         if self._closed or seq < self._seq:
             return
         self._viewport = clamp_viewport(self._layout.levels, viewport)
         self._seq = seq
+        if channels is not None:
+            self._channels = tuple(channels)
         self._retile(retry=True)
         if self._call_soon is None:
             self._send_status()
@@ -252,31 +251,28 @@ class TileStreamer(ChunkManager):
                 "TileStreamer.flush_now(): this streamer is in async mode; tiles are sent "
                 "from the loop as chunks arrive"
             )
-        for job in list(self._wanted.values()):
-            loc = self._locations.get((job.level, job.index))
-            if loc is None or job.key in self._sent or (job.level, job.index) in self._failed:
+        for key, jobs in list(self._by_chunk.items()):
+            loc = self._locations.get(key)
+            if loc is None or key in self._failed or all(j.key in self._sent for j in jobs):
                 continue
             try:
                 loc.wait()
             except Exception as exc:
-                self._fail((job.level, job.index), exc)
+                self._fail(key, exc)
                 continue
-            self._failures.succeeded((job.level, job.index))
-            self._start(job, loc)
+            self._failures.succeeded(key)
+            for job in jobs:
+                self._start(job, loc)
         self._send_status()
 
-    async def wait_idle(self) -> None:
-        """Async mode: return once no wanted tile is pending or being encoded."""
-        if self._is_idle():
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def wake() -> None:
-            if not future.done():
-                future.set_result(None)
-
-        self._idle_callbacks.append(wake)
-        await future
+    def channel_data(self, channel: int) -> list[npt.NDArray[Any]]:
+        """The planes of ``channel`` in the wanted tiles whose chunk is loaded (views, no copy)."""
+        out = []
+        for job in self._wanted.values():
+            loc = self._locations.get((job.level, job.index))
+            if job.channel == channel and loc is not None and loaded(loc):
+                out.append(loc.data[job.selection][: job.shape[0], : job.shape[1]])
+        return out
 
     def close(self, *, announce: bool = False) -> None:
         """Drop every chunk and forget the view; ``announce`` sends a ``drop`` for its tiles."""
@@ -295,29 +291,6 @@ class TileStreamer(ChunkManager):
         self._failed.clear()
         self._run_idle_callbacks()
 
-    def release_failed(self, key: _Key) -> bool:
-        """For a retry: drop the failed chunk ``key`` if this view holds it failed.
-
-        Returns whether it did; then :meth:`reacquire` gets it again.
-        """
-        if self._closed or key not in self._failed or key not in self._locations:
-            return False
-        del self._failed[key]
-        del self._locations[key]
-        job = self._by_chunk.get(key)
-        if job is not None:
-            self._error_sent.discard(job.key)
-        self.drop_chunk(*key)
-        return True
-
-    def reacquire(self, key: _Key) -> None:
-        """For a retry: get chunk ``key`` again if this view still wants it."""
-        if self._closed or key not in self._by_chunk or key in self._locations:
-            return
-        self.stats.retries += 1
-        self._get(key)
-        self._status_later()
-
     # -- ChunkManager handlers ----------------------------------------------------
 
     def on_load(self, chunk_location: ChunkLocation) -> None:
@@ -325,26 +298,37 @@ class TileStreamer(ChunkManager):
         if self._closed or self._call_soon is None:
             return  # sync mode: flush_now() does the work in the caller's thread
         key = (chunk_location.level, chunk_location.index)
-        job = self._by_chunk.get(key)
-        if job is not None and self._locations.get(key) is chunk_location:
+        jobs = self._by_chunk.get(key)
+        if jobs and self._locations.get(key) is chunk_location:
             self._failures.succeeded(key)
-            self._start(job, chunk_location)
+            for job in jobs:
+                self._start(job, chunk_location)
 
     # -- internals ----------------------------------------------------------------
 
     def _retile(self, *, retry: bool = False) -> None:
         viewport = self._viewport
         assert viewport is not None
-        level = choose_level(self._layout.levels, viewport)
-        limit = self._budget.limit(level)
+        layout = self._layout
+        level = choose_level(layout.levels, viewport)
+        reads = len({c // layout.channel_chunk(level) for c in self._channels})
+        limit = self._budget.limit(level, tiles=len(self._channels), reads=reads)
         jobs = plan_tiles(
-            self._layout, viewport, level, self._position, margin=self._margin, limit=limit
+            layout,
+            viewport,
+            level,
+            self._position,
+            self._channels,
+            margin=self._margin,
+            limit=limit,
         )
-        if chunks_in_view(self._layout.levels[level], viewport, margin=self._margin) > limit:
+        if chunks_in_view(layout.levels[level], viewport, margin=self._margin) > limit:
             self.stats.cut += 1
-            self._budget.warn_cut(level, self._view)
+            self._budget.warn_cut(level, self._view, limit)
         wanted = {job.key: job for job in jobs}
-        by_chunk = {(job.level, job.index): job for job in jobs}
+        by_chunk: dict[_Key, list[TileJob]] = {}
+        for job in jobs:
+            by_chunk.setdefault((job.level, job.index), []).append(job)
         self._level = level
         self._wanted = wanted
         self._by_chunk = by_chunk
@@ -369,15 +353,18 @@ class TileStreamer(ChunkManager):
             if due:
                 self._failures.retry(due)
         for k, why in self._failed.items():
-            self._announce_failure(by_chunk.get(k), why)
+            for job in by_chunk.get(k, ()):
+                self._announce_failure(job, why)
 
         # Get the new chunks, centre-out; encode the planes of loaded ones now.
-        for k, job in by_chunk.items():
+        for k, chunk_jobs in by_chunk.items():
             loc = locations.get(k)
             if loc is None:
                 self._get(k)
-            elif self._call_soon is not None and job.key not in self._sent and _loaded(loc):
-                self._start(job, loc)
+            elif self._call_soon is not None and loaded(loc):
+                for job in chunk_jobs:
+                    if job.key not in self._sent:
+                        self._start(job, loc)
         self._status_later()
 
     def _get(self, k: _Key) -> None:
@@ -386,172 +373,3 @@ class TileStreamer(ChunkManager):
         self.stats.gets += 1
         if self._call_soon is not None:
             loc.future.add_done_callback(self._read_done_callback(loc))
-
-    def _read_done_callback(self, loc: ChunkLocation) -> Callable[[Future[Any]], None]:
-        call_soon = self._call_soon
-        assert call_soon is not None
-
-        def done(future: Future[Any]) -> None:  # runs on a read thread
-            if future.cancelled() or future.exception() is None:
-                return
-            try:
-                call_soon(self._fail, (loc.level, loc.index), future.exception(), loc)
-            except RuntimeError:
-                pass  # the loop is closed
-
-        return done
-
-    def _fail(
-        self, key: _Key, exc: BaseException | None, loc: ChunkLocation | None = None
-    ) -> None:
-        held = self._locations.get(key)
-        if self._closed or held is None or (loc is not None and held is not loc):
-            return  # no longer wanted, or got again meanwhile
-        # Log once per chunk, unless the pool (in async mode) has logged the failed read.
-        why = self._failures.record(key, exc, self._view, log=not self.pool.async_load_handlers)
-        self._failed[key] = why
-        self.stats.failures += 1
-        self._announce_failure(self._by_chunk.get(key), why)
-        self._status_later()
-
-    def _announce_failure(self, job: TileJob | None, why: str) -> None:
-        """Send ``tile_error`` for a wanted tile, once per failure."""
-        if job is None or job.key in self._error_sent:
-            return
-        self._error_sent.add(job.key)
-        self.stats.errors += 1
-        message = tile_error_message(
-            view=self._view,
-            key=job.key,
-            level=job.level,
-            chunk=job.chunk,
-            plane=job.plane,
-            bounds=job.bounds,
-            error=why,
-            seq=self._seq,
-        )
-        self._safe_send(message, [])
-
-    def _start(self, job: TileJob, loc: ChunkLocation) -> None:
-        if job.key in self._sent or job.key in self._inflight:
-            return
-        self._inflight.add(job.key)
-        if self._call_soon is None or self._executor is None:
-            self._finish(job, loc, self._encode(job, loc))
-            return
-        try:
-            self._executor.submit(self._encode_in_worker, job, loc)
-        except RuntimeError:  # executor shut down: the viewer is closing
-            self._inflight.discard(job.key)
-
-    def _encode_in_worker(self, job: TileJob, loc: ChunkLocation) -> None:
-        call_soon = self._call_soon
-        assert call_soon is not None
-        result = self._encode(job, loc)
-        try:
-            call_soon(self._finish, job, loc, result)
-        except RuntimeError:
-            pass  # the loop is closed
-
-    def _encode(self, job: TileJob, loc: ChunkLocation) -> EncodedTile | BaseException | None:
-        """Encode a tile; ``None`` when it is no longer wanted. Runs on any thread."""
-        if self._closed or job.key not in self._wanted:
-            with self.stats.lock:
-                self.stats.skipped += 1
-            return None
-        with self.stats.lock:
-            self.stats.encodes += 1
-        try:
-            data = loc.data
-            plane = data[job.selection]
-            if self._layout.y_axis > self._layout.x_axis:  # axes permuted: array order is (x, y)
-                plane = plane.T
-            plane = plane[: job.shape[0], : job.shape[1]]
-            return encode_tile(plane)
-        except Exception as exc:
-            return exc
-
-    def _finish(
-        self, job: TileJob, loc: ChunkLocation, result: EncodedTile | BaseException | None
-    ) -> None:
-        """On the loop: send an encoded tile if still wanted, or recover."""
-        self._inflight.discard(job.key)
-        if self._closed:
-            return
-        current = self._wanted.get(job.key)
-        if current is None:
-            self._check_idle()
-            return
-        k = (current.level, current.index)
-        if not isinstance(result, EncodedTile):
-            now = self._locations.get(k)
-            if result is None or now is not loc:
-                # Skipped while unwanted, or the chunk was dropped (its data
-                # released) and got again meanwhile: start over from the chunk held now.
-                if now is not None and _loaded(now):
-                    self._start(current, now)
-                else:
-                    self._check_idle()
-                return
-            self._fail(k, result)
-            self._check_idle()
-            return
-        header = TileHeader(
-            view=self._view,
-            key=job.key,
-            level=job.level,
-            chunk=job.chunk,
-            plane=job.plane,
-            bounds=job.bounds,
-            shape=result.shape,
-            encoding=result.encoding,
-            value_offset=result.value_offset,
-            value_scale=result.value_scale,
-            seq=self._seq,
-        )
-        self._sent.add(job.key)
-        self.stats.tiles += 1
-        self._safe_send(tile_message(header), [result.png])
-        self._status_later()
-
-    def _safe_send(self, message: dict[str, Any], buffers: list[bytes]) -> None:
-        try:
-            self._send(message, buffers)
-        except Exception:
-            logger.exception("simplezarr viewer: sending a %r message failed", message.get("type"))
-
-    def _status_later(self) -> None:
-        if self._call_soon is None:
-            self._status_due = True
-            return
-        if not self._status_due:
-            self._status_due = True
-            try:
-                self._call_soon(self._send_status)
-            except RuntimeError:
-                self._status_due = False
-
-    def _send_status(self) -> None:
-        self._status_due = False
-        if self._closed:
-            return
-        message = status_message(
-            self._view, pending=self.pending, failed=self.failed, level=self._level, seq=self._seq
-        )
-        self._safe_send(message, [])
-        self._check_idle()
-
-    def _is_idle(self) -> bool:
-        return self._closed or (not self._inflight and self.pending == 0)
-
-    def _check_idle(self) -> None:
-        if self._idle_callbacks and self._is_idle():
-            self._run_idle_callbacks()
-
-    def _run_idle_callbacks(self) -> None:
-        callbacks, self._idle_callbacks = self._idle_callbacks, []
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:
-                logger.exception("simplezarr viewer: idle callback %r raised", callback)

@@ -5,18 +5,27 @@ traitlets (synced with the front end, observable and linkable with
 ipywidgets); the work happens in the layers below it:
 
 - the source is opened read-only and its metadata read into a
-  :class:`~simplezarr.utils.MultiscaleInfo`;
+  :class:`~simplezarr.utils.MultiscaleInfo` (:mod:`._source`);
 - one :class:`~simplezarr.utils.ChunkPool` holds the chunks of all views;
 - each rendered view (a widget shown in two cells has two) gets its own
   :class:`~.tiles.TileStreamer`, created on the view's ``ready`` message and
-  closed on its ``close`` message; messages name their ``view``.
+  closed on its ``close`` message; messages name their ``view``;
+- messages are routed to the views by the :class:`~._routing.MessageRouting`
+  mixin; how the image is drawn (channels, channel mode, colormap, contrast)
+  is the :class:`~._display.DisplayTraits` mixin; its statistics (default contrast,
+  histograms, auto contrast) come from :class:`~._stats.ChannelStatistics`
+  and the value under the cursor from :class:`~._probe.Prober`.
+
+Protocol: :mod:`._protocol`, version :data:`~._protocol.PROTOCOL_VERSION`
+(the ``protocol_version`` trait). A view whose ``ready`` names another
+version is warned about (both versions named) and not served.
 
 Threads: when the viewer is created with a running asyncio loop (a notebook
 cell), the pool's load handlers and all streamer work run on that loop
-(``loop.call_soon_threadsafe``), PNGs are encoded on a small thread pool owned
-by the viewer, and only the loop calls :meth:`send`. Without a running loop
-(plain Python) the streamers are in sync mode: call :meth:`Viewer.flush_now`
-to produce the tiles of the views' current viewports.
+(``loop.call_soon_threadsafe``), PNGs and statistics are computed on a small
+thread pool owned by the viewer, and only the loop calls :meth:`send`.
+Without a running loop (plain Python) the streamers are in sync mode: call
+:meth:`Viewer.flush_now` to produce the tiles of the views' current viewports.
 
 Bad input never raises out of the message handler: a malformed message is
 logged as a warning naming it and ignored (:mod:`._protocol` parses with
@@ -54,7 +63,7 @@ import math
 import pathlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -65,26 +74,20 @@ import traitlets
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
-from ._contrast import ChannelContrast
-from ._defaults import HEX, default_colormap, open_pool
+from ._defaults import COLORMAPS, NAN_TRANSPARENT, dtype_range
+from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
-from ._layout import levels_trait, sliders_trait
-from ._protocol import (
-    CloseMessage,
-    ProtocolError,
-    ReadyMessage,
-    ViewportMessage,
-    parse_message,
-)
+from ._layout import image_layout, levels_trait, sliders_trait
+from ._probe import Prober
+from ._routing import MessageRouting
+from ._source import open_pool
+from ._stats import ChannelStatistics
 from .geometry import clamp_center, provisional_camera
-from .tiles import TileStreamer, image_layout
+from .tiles import TileStreamer
 
 __all__ = ["COLORMAPS", "DEFAULT_MEMORY", "DEFAULT_VIEW_WIDTH", "Viewer"]
 
 logger = logging.getLogger("simplezarr")
-
-COLORMAPS = ("gray", "viridis", "magma", "inferno")
-"""Named colormaps; a ``"#rrggbb"`` colour gives a black-to-colour ramp."""
 
 DEFAULT_MEMORY = 512 << 20
 """Default ``Viewer(memory=...)``: bytes of chunk data the pool may hold and cache."""
@@ -112,69 +115,82 @@ def _bundle_text() -> str:
     return text if "\n" in text else text + "\n"
 
 
-class Viewer(anywidget.AnyWidget):
+class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     """A tiled, multiscale 2D view of a (huge) zarr image in a notebook.
 
     Parameters
     ----------
     source : str, path, store, zarr.Group, zarr.Array, numpy.ndarray, MultiscaleInfo or ChunkPool
         What to show. A path or URL is opened read-only; a zarr node is read
-        as is; a numpy array is wrapped in an in-memory zarr array. A
+        as is; a numpy array is wrapped in an in-memory zarr array (an
+        ``(H, W, 3)`` or ``(H, W, 4)`` uint8 array is RGB(A)). A
         ``ChunkPool`` is shared, not owned: :meth:`close` leaves it alive
-        (made in a running loop, the viewer switches the pool's load handlers
-        to that loop).
+        (made in a running loop, the viewer switches the pool's load
+        handlers to that loop).
     image : int or str
-        Which image when the source holds several (index, or name).
+        Which image when the source holds several (index, path or name).
     storage_options : dict, optional
         For a URL source: passed to fsspec, e.g. ``{"anon": True}`` for a
         public S3 bucket, or credentials and ``client_kwargs``.
     level_cache : int, optional
         Chunks the pool keeps after every view dropped them (its
-        ``cache_size``), so panning back and stepping z are fast. Default:
-        as many level-0 chunks as fit in about 256 MB (at least 16).
+        ``cache_size``). Default: as many level-0 chunks as fit in about
+        256 MB (at least 16).
     memory : int, optional
         Bytes of decoded chunk data the pool may hold and cache together (its
         ``memory_budget``); one view wants at most half of it at once.
-        Default :data:`DEFAULT_MEMORY` (512 MB). Ignored for the pool of a
-        shared ``ChunkPool`` source, which keeps its own budget.
+        Default :data:`DEFAULT_MEMORY` (512 MB). Ignored for a shared
+        ``ChunkPool`` source.
     contrast_limits : (float, float), optional
-        In data units. Default: the ``omero`` window of the channel shown,
-        else the 0.5 and 99.5 percentiles of the coarsest level. Those are
-        read through the pool and never waited for in a running loop: until
-        they arrive (or if the read fails) the dtype's range is shown. Without
-        a loop, ``Viewer()`` waits for them at most the pool's read timeout,
-        then warns and uses the dtype's range.
+        The starting contrast limits of every channel, in data units.
+        Default per channel: its ``omero`` window, else the 0.5 and 99.5
+        percentiles of the coarsest level (read off the loop; until they
+        arrive, or if the read fails, the dtype's range). Without a loop,
+        ``Viewer()`` waits for them at most the pool's read timeout.
     colormap : str, optional
-        ``"gray"``, ``"viridis"``, ``"magma"``, ``"inferno"`` or ``"#rrggbb"``.
-        Default: the ``omero`` colour of the channel shown when the image has
-        several channels, else gray.
-    gamma : float
-        Display gamma.
+        Single-channel mode's colormap: ``"gray"`` (default), ``"viridis"``,
+        ``"magma"``, ``"inferno"``, ``"plasma"``, ``"cividis"``, ``"turbo"``,
+        each also reversed (``"viridis_r"``), a colour name (``"red"``,
+        ``"green"``, ``"blue"``, ``"cyan"``, ``"magenta"``, ``"yellow"``) or
+        ``"#rrggbb"`` (black-to-colour ramps).
+    gamma : float, optional
+        The starting display gamma of every channel (default 1).
+    rgb : bool, optional
+        ``None`` (default): a uint8 image with a 3- or 4-long channel axis
+        and no ``omero`` metadata shows in true colour (channels red, green,
+        blue in ``[0, 255]``, alpha hidden). ``False``: never; ``True``:
+        always (for an image with a 3- or 4-long channel axis).
+    channel_mode : str, optional
+        ``"composite"`` (the visible channels added, each in its colour) or
+        ``"single"`` (the channel at ``position["c"]`` through
+        ``colormap``). Default: composite when the image has more than one
+        channel.
+    invert : bool
+        Single mode: reverse the colormap.
+    nan_color : str
+        How NaN pixels are drawn: ``"transparent"`` (default) or ``"#rrggbb"``.
     height : int
         Height of the view in CSS pixels.
     show_tiles : bool
         Outline every drawn tile, in one colour per level (level 0 yellow,
         1 cyan, 2 magenta, 3 lime, ...), with a legend of the levels on
-        screen: shows how the pyramid is tiled and which level is in use.
-        The toolbar's "Tiles" button and the ``t`` key toggle it too.
+        screen. The toolbar's "Tiles" button and the ``t`` key toggle it too.
     scale_bar : bool
         Show a scale bar (bottom right): a round length (1, 2 or 5 times a
         power of ten, in nm, µm, mm, ...) re-chosen as you zoom.
     position : mapping, optional
         Level-0 index per non-displayed axis (see :attr:`sliders`).
     center : (float, float), optional
-        Camera centre ``[y, x]`` in world units, kept on the image (clamped to
-        level 0's outer pixel edges); default the image centre.
+        Camera centre ``[y, x]`` in world units, kept on the image; default
+        the image centre.
     zoom : float, optional
-        CSS pixels per level-0 pixel along x. Default (or 0): fit the image,
-        provisionally to a view of ``height`` x :data:`DEFAULT_VIEW_WIDTH` CSS
-        pixels until a view renders and fits to its real size.
+        CSS pixels per level-0 pixel along x. Default (or 0): fit the image.
     margin : float
         Band around each view that is fetched too, as a fraction of its extent.
     max_tiles : int
-        Most tiles one view wants at once.
+        Most tiles (chunk x channel) one view wants at once.
     encode_threads : int
-        Threads that encode PNGs.
+        Threads that encode PNGs and compute statistics.
     max_views : int
         Views served at once; the least recently active ones beyond it are
         closed (a view whose cell was cleared never says ``close``).
@@ -184,19 +200,21 @@ class Viewer(anywidget.AnyWidget):
 
     Notes
     -----
+    Channels: :attr:`channels` holds one :class:`~simplezarr.viewer.channels.Channel`
+    per channel (``name``, ``color``, ``contrast_limits``, ``gamma``,
+    ``visible``; observable and linkable with ipywidgets, and synced both
+    ways with the front end's channel panel). Changing them sends no tile.
+    ``contrast_limits`` and ``gamma`` of the viewer are aliases of the
+    current channel's (the one at ``position["c"]``), kept for code written
+    before channels. :meth:`auto_contrast` sets the limits from the data on
+    screen.
+
     Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
     ``await viewer.wait_idle()`` waits until every view has its tiles (or
-    their failures) and the default contrast is settled. In plain Python (no
-    running loop), :meth:`flush_now` produces them.
-
-    A tile whose chunk cannot be read is sent as a ``tile_error`` message
-    (the front end marks it) and logged; see :mod:`simplezarr.viewer._failures`
-    for when it is read again.
-
-    Colormap and contrast limits that were not given (nor set later) follow
-    the channel: moving the channel slider shows the new channel in its own
-    ``omero`` colour and window (or its own percentiles). Setting a value
-    that is already shown does not count as setting it.
+    their failures), and statistics and probes are settled. In plain Python
+    (no running loop), :meth:`flush_now` produces them. A tile whose chunk
+    cannot be read is sent as a ``tile_error`` message (the front end marks
+    it) and logged; see :mod:`simplezarr.viewer._failures` for retries.
     """
 
     _esm = _bundle_text()
@@ -208,11 +226,6 @@ class Viewer(anywidget.AnyWidget):
     zoom = traitlets.Float(0.0).tag(sync=True)
     _fit_pending = traitlets.Bool(True).tag(sync=True)
     level = traitlets.Int(0, read_only=True).tag(sync=True)
-    contrast_limits = traitlets.List(traitlets.Float(), [0.0, 1.0], minlen=2, maxlen=2).tag(
-        sync=True
-    )
-    colormap = traitlets.Unicode("gray").tag(sync=True)
-    gamma = traitlets.Float(1.0).tag(sync=True)
     unit = traitlets.Unicode("", read_only=True).tag(sync=True)
     dtype = traitlets.Unicode("", read_only=True).tag(sync=True)
     name = traitlets.Unicode("", read_only=True).tag(sync=True)
@@ -228,14 +241,18 @@ class Viewer(anywidget.AnyWidget):
         storage_options: dict[str, Any] | None = None,
         level_cache: int | None = None,
         memory: int | None = None,
-        contrast_limits: tuple[float, float] | list[float] | None = None,
+        contrast_limits: Sequence[float] | None = None,
         colormap: str | None = None,
-        gamma: float = 1.0,
+        gamma: float | None = None,
+        rgb: bool | None = None,
+        channel_mode: str | None = None,
+        invert: bool = False,
+        nan_color: str = NAN_TRANSPARENT,
         height: int = 500,
         show_tiles: bool = False,
         scale_bar: bool = True,
         position: Mapping[str, int] | None = None,
-        center: tuple[float, float] | list[float] | None = None,
+        center: Sequence[float] | None = None,
         zoom: float | None = None,
         margin: float = 0.1,
         max_tiles: int = 1024,
@@ -271,12 +288,10 @@ class Viewer(anywidget.AnyWidget):
         self._max_views = max_views
         self._view_bytes = memory // 2
         self._streamers: OrderedDict[str, TileStreamer] = OrderedDict()
+        self._refused: OrderedDict[str, int] = OrderedDict()
         self._failures = FailureLog(retry_after)
         self._closed = False
-        # Display settings not given follow the channel shown (see Notes).
-        self._auto_colormap = colormap is None
-        self._auto_contrast = contrast_limits is None
-        self._setting_auto = True  # the defaults below are not "set by the user"
+        self._constructing = True
 
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -292,13 +307,29 @@ class Viewer(anywidget.AnyWidget):
             self._executor = ThreadPoolExecutor(
                 max(1, encode_threads), thread_name_prefix="simplezarr-encode"
             )
-        self._contrast = ChannelContrast(pool, layout, loop=loop, apply=self._contrast_arrived)
+        first = info.scales[0]
+        self._stats = ChannelStatistics(
+            pool,
+            layout,
+            fixed_range=dtype_range(np.dtype(first.dtype)),
+            loop=loop,
+            executor=self._executor,
+        )
+        self._prober = Prober(
+            pool, layout, self._send_message, call_soon_threadsafe=self._call_soon
+        )
 
         # All state is set before the widget opens its comm: one initial state message.
-        first = info.scales[0]
         self.position = {**layout.default_position(), **(position or {})}  # validated
-        self.colormap = colormap if colormap is not None else default_colormap(info, self.position)
-        self.gamma = gamma
+        self._init_display(
+            rgb=rgb,
+            contrast_limits=contrast_limits,
+            gamma=gamma,
+            colormap=colormap,
+            channel_mode=channel_mode,
+            invert=invert,
+            nan_color=nan_color,
+        )
         self.height = height
         self.show_tiles = show_tiles
         self.scale_bar = scale_bar
@@ -309,17 +340,12 @@ class Viewer(anywidget.AnyWidget):
         self.center = list(camera.center)  # validated: clamped onto the image
         self.zoom = camera.zoom
         self.set_trait("level", camera.level)
-        self.contrast_limits = (
-            list(contrast_limits)
-            if contrast_limits is not None
-            else self._contrast.limits(self.position)
-        )
         self.set_trait("levels", levels_trait(layout))
         self.set_trait("sliders", sliders_trait(layout, info))
-        self._setting_auto = False
         self.set_trait("unit", info.unit or "")
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
+        self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
 
@@ -348,10 +374,12 @@ class Viewer(anywidget.AnyWidget):
     async def wait_idle(self) -> None:
         """With a running loop: return once every view has all its wanted tiles.
 
-        (Each tile sent or failed.) Waits for pending default contrast limits
-        too, so the traits are settled when it returns.
+        (Each tile sent or failed.) Waits for pending statistics (default
+        contrast, histograms, auto contrast) and probes too, so the traits
+        and answers are settled when it returns.
         """
-        await self._contrast.settled()
+        await self._stats.settled()
+        await self._prober.settled()
         for streamer in list(self._streamers.values()):
             await streamer.wait_idle()
 
@@ -364,7 +392,8 @@ class Viewer(anywidget.AnyWidget):
         for streamer in self._streamers.values():
             streamer.close()
         self._streamers.clear()
-        self._contrast.close()
+        self._stats.close()
+        self._prober.close()
         if self._owns_pool:
             self._pool.destroy()
         if self._executor is not None:
@@ -372,27 +401,6 @@ class Viewer(anywidget.AnyWidget):
         super().close()
 
     # -- validation -----------------------------------------------------------------
-
-    @traitlets.validate("colormap")
-    def _valid_colormap(self, proposal: dict[str, Any]) -> str:
-        value = proposal["value"]
-        if value in COLORMAPS:
-            return str(value)
-        if isinstance(value, str) and HEX.match(value):
-            return value.lower()
-        raise traitlets.TraitError(
-            f"Viewer.colormap: {value!r} is not one of {COLORMAPS!r} or a '#rrggbb' colour"
-        )
-
-    @traitlets.validate("contrast_limits")
-    def _valid_contrast(self, proposal: dict[str, Any]) -> list[float]:
-        lo, hi = (float(v) for v in proposal["value"])
-        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-            raise traitlets.TraitError(
-                f"Viewer.contrast_limits: {proposal['value']!r} must be two finite "
-                "numbers with lo <= hi"
-            )
-        return [lo, hi]
 
     @traitlets.validate("zoom")
     def _valid_zoom(self, proposal: dict[str, Any]) -> float:
@@ -414,7 +422,7 @@ class Viewer(anywidget.AnyWidget):
     @traitlets.observe("center", "zoom")
     def _camera_set(self, change: dict[str, Any]) -> None:
         # Set after construction (Python or a view's write-back): no longer provisional.
-        if not getattr(self, "_setting_auto", True) and self._fit_pending:
+        if not getattr(self, "_constructing", True) and self._fit_pending:
             self._fit_pending = False
 
     @traitlets.validate("position")
@@ -444,122 +452,15 @@ class Viewer(anywidget.AnyWidget):
             out[name] = int(index)
         return out
 
-    @traitlets.observe("colormap", "contrast_limits")
-    def _display_set(self, change: dict[str, Any]) -> None:
-        # Set by the user (Python or the front end): stop following the channel.
-        if not getattr(self, "_setting_auto", True):
-            setattr(
-                self, f"_auto_{'colormap' if change['name'] == 'colormap' else 'contrast'}", False
-            )
-
-    def _follow_channel(self, old: Mapping[str, int], new: Mapping[str, int]) -> None:
-        """Show a newly selected channel in its own colour and window, where not set by hand."""
-        c_name = self._layout.channel_slider
-        if c_name is None or not old or old.get(c_name) == new.get(c_name):
-            return
-        if self._auto_colormap:
-            self._set_auto("colormap", default_colormap(self._pool.multiscale_info, new))
-        if self._auto_contrast:
-            self._set_auto("contrast_limits", self._contrast.limits(new))
-
-    def _contrast_arrived(self, channel: int, limits: list[float]) -> None:
-        """On the loop: a channel's default contrast was read; show it if still due."""
-        if self._closed or not self._auto_contrast:
-            return
-        if self._contrast.channel(self.position) == channel:
-            self._set_auto("contrast_limits", limits)
-
-    def _set_auto(self, name: str, value: Any) -> None:
-        """Set a display trait as a default (it keeps following the channel)."""
-        self._setting_auto = True
-        try:
-            setattr(self, name, value)
-        finally:
-            self._setting_auto = False
-
     @traitlets.observe("position")
     def _position_changed(self, change: dict[str, Any]) -> None:
-        if getattr(self, "_closed", True):
+        if getattr(self, "_closed", True) or getattr(self, "_constructing", True):
             return
         position = dict(change["new"])
-        self._follow_channel(change["old"] or {}, position)
+        self._show_current()  # the aliases follow the channel slider
 
         def move() -> None:
             for streamer in list(self._streamers.values()):
                 streamer.set_position(position)
 
         self._on_loop(move)
-
-    # -- messages ---------------------------------------------------------------------
-
-    def _on_loop(self, fn: Callable[[], Any]) -> None:
-        """Run ``fn`` on the loop thread (now, when already there)."""
-        if self._call_soon is None or threading.get_ident() == self._loop_thread:
-            fn()
-        else:
-            self._call_soon(fn)
-
-    def _handle_message(self, _widget: Any, content: Any, buffers: Any) -> None:
-        """Handle one front-end message; never raises (see the module docstring)."""
-        try:
-            message = parse_message(content)
-        except ProtocolError as exc:
-            logger.warning("simplezarr Viewer: ignoring malformed front-end message: %s", exc)
-            return
-        except Exception:  # a bug in parsing: still not the front end's problem to see
-            logger.exception("simplezarr Viewer: parsing a front-end message failed")
-            return
-        try:
-            self._dispatch(message)
-        except Exception:
-            logger.exception("simplezarr Viewer: handling front-end message %r failed", message)
-
-    def _dispatch(self, message: ReadyMessage | CloseMessage | ViewportMessage) -> None:
-        if self._closed:
-            return
-        if isinstance(message, CloseMessage):
-            streamer = self._streamers.pop(message.view, None)
-            if streamer is not None:
-                streamer.close()
-            return
-        if isinstance(message, ReadyMessage):
-            # A (re-)rendered view starts with no tiles: serve it from scratch.
-            old = self._streamers.pop(message.view, None)
-            if old is not None:
-                old.close()
-        streamer = self._streamer(message.view)
-        if isinstance(message, ViewportMessage):
-            streamer.update_viewport(message.viewport, message.seq)
-            if self.level != streamer.level:
-                try:
-                    self.set_trait("level", streamer.level)
-                except Exception:
-                    logger.exception("simplezarr Viewer: an observer of 'level' raised")
-
-    def _streamer(self, view: str) -> TileStreamer:
-        streamer = self._streamers.get(view)
-        if streamer is not None:
-            self._streamers.move_to_end(view)
-            return streamer
-        streamer = TileStreamer(
-            self._pool,
-            self._layout,
-            view,
-            self._send_message,
-            call_soon_threadsafe=self._call_soon,
-            executor=self._executor,
-            position=self.position,
-            margin=self._margin,
-            max_chunks=self._max_tiles,
-            max_bytes=self._view_bytes,
-            failures=self._failures,
-        )
-        self._streamers[view] = streamer
-        while len(self._streamers) > self._max_views:
-            _, oldest = self._streamers.popitem(last=False)
-            oldest.close(announce=True)
-        return streamer
-
-    def _send_message(self, message: dict[str, Any], buffers: list[bytes]) -> None:
-        if not self._closed:
-            self.send(message, buffers)

@@ -4,10 +4,13 @@ End to end over `simplezarr.data`: each demo image (small versions of the
 ones written to disk, and the 1e12-pixel virtual one as is) is described by
 ``python -m simplezarr info`` (in-process `simplezarr.info` for the virtual
 image, which has no path) and shown by a `simplezarr.Viewer` in sync mode
-(no running loop): a ``ready`` and a ``viewport`` message, then
+(no running loop): a ``ready`` and a ``viewport`` message (asking for every
+visible channel, as the front end does in composite mode), then
 ``flush_now``. The tiles must come at the level `choose_level` picks for that
-viewport and carry exactly the data of their chunk, read with zarr directly;
-closing the viewer must release every chunk.
+viewport and carry exactly the data of their chunk and channel, read with
+zarr directly; closing the viewer must release every chunk. The display
+defaults come from the ``omero`` metadata: ``cells_3d`` (3 channels) is
+composited in its ``omero`` colours and windows, ``large_2d`` is single gray.
 """
 
 from __future__ import annotations
@@ -150,7 +153,9 @@ def test_info_lists_the_levels(case: Case, demo_dir: Path) -> None:
         assert channel["label"] in text
 
 
-def _viewport_message(case: Case, info: MultiscaleInfo) -> tuple[dict[str, Any], Viewport]:
+def _viewport_message(
+    case: Case, info: MultiscaleInfo, channels: list[int]
+) -> tuple[dict[str, Any], Viewport]:
     layout = image_layout(info)
     y0, x0, y1, x1 = layout.levels[0].bounds
     center = (y0 + case.center[0] * (y1 - y0), x0 + case.center[1] * (x1 - x0))
@@ -163,6 +168,7 @@ def _viewport_message(case: Case, info: MultiscaleInfo) -> tuple[dict[str, Any],
         "scale": scale,
         "size": list(case.size),
         "dpr": case.dpr,
+        "channels": channels,
     }
     return message, Viewport(center, scale, case.size, case.dpr)
 
@@ -184,25 +190,31 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
     rec = Recorder()
     viewer.send = rec
     try:
-        # display defaults come from the omero metadata of the channel shown
+        # display defaults come from the omero metadata, one channel each
         channels = _omero_channels(source)
+        assert len(viewer.channels) == len(channels)
+        for channel, meta in zip(viewer.channels, channels, strict=True):
+            window = meta["window"]
+            assert channel.contrast_limits == [float(window["start"]), float(window["end"])]
+            assert channel.color == f"#{str(meta['color']).lower()}"
+            assert channel.name == meta["label"] and channel.visible
         c = viewer.position.get("c", 0)
-        window = channels[c]["window"]
-        assert viewer.contrast_limits == [float(window["start"]), float(window["end"])]
+        assert viewer.contrast_limits == viewer.channels[c].contrast_limits  # the alias
         sliders = {s["name"]: s for s in viewer.sliders}
         y_axis, x_axis = (info.axes_names.index(a) for a in ("y", "x"))
         assert set(sliders) == set(info.axes_names) - {"y", "x"}
-        if "c" in sliders:
+        assert viewer.colormap == "gray"
+        if "c" in sliders:  # cells_3d: composited
             assert len(channels) > 1 and viewer.position["c"] == 0
-            color = str(channels[0]["color"]).lower()
-            assert viewer.colormap == ("gray" if color == "ffffff" else f"#{color}") != "gray"
+            assert viewer.channel_mode == "composite" and viewer.channel_axis == "c"
             assert sliders["c"]["labels"] == [ch["label"] for ch in channels]
             assert len(set(sliders["c"]["labels"])) == len(channels) > 1
         else:
-            assert viewer.colormap == "gray"
+            assert viewer.channel_mode == "single" and viewer.channel_axis == ""
+        wanted = [ch.index for ch in viewer.channels if ch.visible]
 
-        msg, vp = _viewport_message(case, info)
-        viewer._handle_message(viewer, {"type": "ready", "view": VIEW}, [])
+        msg, vp = _viewport_message(case, info, wanted)
+        viewer._handle_message(viewer, {"type": "ready", "view": VIEW, "version": 2}, [])
         viewer._handle_message(viewer, msg, [])
         layout = image_layout(info)
         level = choose_level(layout.levels, vp)
@@ -213,10 +225,11 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
         assert tiles and all(m["level"] == level and m["view"] == VIEW for m, _ in tiles)
         chunks = {tuple(m["chunk"]) for m, _ in tiles}
         assert chunks == set(wanted_chunks(layout.levels[level], vp))
-        assert len(chunks) == len(tiles)  # each tile once
+        assert {m["channel"] for m, _ in tiles} == set(wanted)
+        assert len(tiles) == len(chunks) * len(wanted)  # each tile once per channel
         store = getattr(source, "store", None)
         if isinstance(store, demo.ProceduralStore):  # virtual: only the chunks in view were made
-            assert store.chunks_rendered == len(tiles)
+            assert store.chunks_rendered == len(chunks)
         statuses = rec.of_type("status")
         assert statuses and statuses[-1][0]["pending"] == 0
         assert statuses[-1][0]["level"] == level
@@ -227,12 +240,15 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
         for name, index0 in viewer.position.items():
             axis = info.axes_names.index(name)
             sel[axis] = _level_index(info, level, axis, index0)
-        plane = ",".join(f"{name}={i}" for name, i in viewer.position.items())
+        plane = ",".join(f"{name}={i}" for name, i in viewer.position.items() if name != "c")
         ch, cw = s.chunk_shape[y_axis], s.chunk_shape[x_axis]
         contents: list[float] = []
         for m, png in tiles:
             iy, ix = m["chunk"]
             assert m["plane"] == plane
+            assert m["key"] == f"{level}/{iy}/{ix}/{plane}/{m['channel']}"
+            if "c" in sliders:
+                sel[info.axes_names.index("c")] = m["channel"]
             sel[y_axis] = slice(iy * ch, (iy + 1) * ch)
             sel[x_axis] = slice(ix * cw, (ix + 1) * cw)
             ref = np.asarray(arr[tuple(sel)])

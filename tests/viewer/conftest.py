@@ -26,7 +26,10 @@ def make_image(
 
 
 def decode_values(message: dict[str, Any], png: bytes) -> np.ndarray:
-    """The data values a tile carries, decoded with Pillow and the documented mapping."""
+    """The data values a tile carries, decoded with Pillow and the documented mapping.
+
+    NaN where the tile marks a NaN pixel (``u16``, B = 255).
+    """
     image = Image.open(io.BytesIO(png))
     image.load()
     assert image.info.get("gamma") is None and "icc_profile" not in image.info
@@ -37,8 +40,12 @@ def decode_values(message: dict[str, Any], png: bytes) -> np.ndarray:
     else:
         assert message["encoding"] == "u16"
         assert image.mode == "RGB"
-        assert not pixels[..., 2].any()
         codes = pixels[..., 0].astype(np.float64) * 256 + pixels[..., 1]
+        # B marks NaN pixels (255), else 0; a NaN pixel's R, G are 0
+        assert set(np.unique(pixels[..., 2])) <= {0, 255}
+        nan = pixels[..., 2] == 255
+        assert not codes[nan].any()
+        codes[nan] = np.nan
     assert list(codes.shape) == list(message["shape"])
     return message["value_offset"] + message["value_scale"] * codes
 

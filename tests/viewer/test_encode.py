@@ -118,6 +118,35 @@ def test_nan_and_infinities() -> None:
     assert code[1, 1] == 0  # -inf -> minimum
     assert code[1, 0] == 65535  # +inf -> maximum
     assert code[1, 2] == 65535 and code[0, 1] == 0
+    # B marks the NaN pixel, and only it (infinities are values at the ends)
+    np.testing.assert_array_equal(codes[..., 2], [[255, 0, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_nan_pixels_are_marked_and_decode_as_nan(dtype: str) -> None:
+    rng = np.random.default_rng(3)
+    plane = rng.normal(100, 20, (37, 41)).astype(dtype)
+    nan = rng.random(plane.shape) < 0.2
+    plane[nan] = np.nan
+    tile = encode_tile(plane)
+    assert tile.encoding == "u16"
+    meta = {
+        "encoding": "u16",
+        "value_offset": tile.value_offset,
+        "value_scale": tile.value_scale,
+        "shape": list(plane.shape),
+    }
+    values = decode_values(meta, tile.png)  # NaN where B == 255
+    np.testing.assert_array_equal(np.isnan(values), nan)
+    np.testing.assert_allclose(
+        values[~nan], plane[~nan].astype(np.float64), atol=tile.value_scale / 2 + 1e-9
+    )
+
+
+def test_integer_tiles_are_never_marked() -> None:
+    for dtype in ("uint16", "int16", "int32", "uint32"):
+        codes, encoding, _, _ = to_codes(random_plane(dtype, (20, 30), seed=1))
+        assert encoding == "u16" and not codes[..., 2].any()
 
 
 @pytest.mark.parametrize("fill", [5.5, np.nan])
@@ -131,7 +160,10 @@ def test_constant_or_empty_float_tiles(fill: float) -> None:
         "shape": [4, 6],
     }
     values = decode_values(meta, tile.png)
-    assert np.all(values == (0.0 if np.isnan(fill) else fill))
+    if np.isnan(fill):
+        assert np.isnan(values).all()  # every pixel marked NaN
+    else:
+        assert np.all(values == fill)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 3), (64, 65)])

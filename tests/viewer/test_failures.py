@@ -22,16 +22,18 @@ from zarr.storage import MemoryStore
 from simplezarr.utils import ChunkPool, MultiscaleInfo, write_multiscale
 from simplezarr.viewer import widget as widget_module
 from simplezarr.viewer._failures import FailureLog
-from simplezarr.viewer._protocol import MAX_ERROR_TEXT, error_text
+from simplezarr.viewer._texts import MAX_ERROR_TEXT, error_text
 from simplezarr.viewer.geometry import Viewport
 from simplezarr.viewer.tiles import TileStreamer, image_layout
 from simplezarr.viewer.widget import Viewer
 from tests._stores import CountingStore, FailingStore, GatedStore
 
 from .conftest import Recorder, decode_values
-from .test_widget import message, viewport
+from .test_widget import message, ready, viewport
 
-FIELDS = {"type", "view", "key", "level", "chunk", "plane", "bounds", "error", "seq"}
+FIELDS = {
+    "type", "view", "key", "level", "chunk", "plane", "channel", "bounds", "error", "seq"
+}  # fmt: skip
 
 
 class Clock:
@@ -90,11 +92,11 @@ def test_a_failed_tile_is_announced_once_and_not_pending(
         s.flush_now()  # again: nothing new
     (err,) = [m for m, b in recorder.of_type("tile_error") if not b]
     assert set(err) == FIELDS
-    assert err["view"] == "v" and err["key"] == "0/1/2/" and err["seq"] == 3
+    assert err["view"] == "v" and err["key"] == "0/1/2//0" and err["seq"] == 3
     assert err["level"] == 0 and err["chunk"] == [1, 2] and err["plane"] == ""
     assert err["bounds"] == [127.5, 255.5, 255.5, 383.5]
     assert err["error"] == "OSError: injected failure reading 0/c/1/2"
-    assert len(recorder.tiles()) == 5 and "0/1/2/" not in {m["key"] for m, _ in recorder.tiles()}
+    assert len(recorder.tiles()) == 5 and "0/1/2//0" not in {m["key"] for m, _ in recorder.tiles()}
     for m, png in recorder.tiles():
         iy, ix = m["chunk"]
         np.testing.assert_array_equal(
@@ -106,7 +108,7 @@ def test_a_failed_tile_is_announced_once_and_not_pending(
     assert len([r for r in caplog.records if "chunk (1, 2) of level 0" in r.getMessage()]) == 1
     # The view no longer wants it: its key is dropped, so the front end forgets the mark.
     s.update_viewport(Viewport((64.0, 64.0), 1.0, (100.0, 100.0)), seq=4)
-    assert "0/1/2/" in recorder.dropped()
+    assert "0/1/2//0" in recorder.dropped()
     assert s.failed == 0
     pool.destroy()
 
@@ -137,7 +139,7 @@ def test_retry_only_on_a_later_viewport_and_at_most_once_per_retry_after(
     s.flush_now()
     assert reads(failing, "0/c/1/2") == 2 and s.stats.retries == 1
     assert s.failed == 0 and s.pending == 0
-    (tile,) = [(m, p) for m, p in recorder.tiles() if m["key"] == "0/1/2/"]
+    (tile,) = [(m, p) for m, p in recorder.tiles() if m["key"] == "0/1/2//0"]
     np.testing.assert_array_equal(decode_values(*tile), data[128:256, 256:384])
     assert recorder.of_type("status")[-1][0]["failed"] == 0
     s.update_viewport(WHOLE, seq=3)  # served: nothing more to read
@@ -159,7 +161,7 @@ def test_a_retry_that_fails_again_is_announced_again(image: Any, recorder: Recor
         clock.now += 2.5
     assert reads(failing, "0/c/0/0") == 2  # seq 0, and seq 2 (5 s later)
     errors = [m for m, _ in recorder.of_type("tile_error")]
-    assert [m["seq"] for m in errors] == [0, 2] and {m["key"] for m in errors} == {"0/0/0/"}
+    assert [m["seq"] for m in errors] == [0, 2] and {m["key"] for m in errors} == {"0/0/0//0"}
     pool.destroy()
 
 
@@ -183,7 +185,7 @@ def test_a_retry_rereads_the_chunk_for_every_view(image: Any) -> None:
     b.flush_now()
     assert reads(failing, "0/c/0/1") == 2
     for rec in (rec_a, rec_b):
-        (tile,) = [(m, p) for m, p in rec.tiles() if m["key"] == "0/0/1/"]
+        (tile,) = [(m, p) for m, p in rec.tiles() if m["key"] == "0/0/1//0"]
         np.testing.assert_array_equal(decode_values(*tile), data[0:128, 128:256])
     assert a.failed == b.failed == 0
     pool.destroy()
@@ -207,8 +209,8 @@ def test_a_plane_change_announces_the_new_key_without_a_retry(recorder: Recorder
     s.flush_now()
     s.set_position({"z": 1})  # same chunk, new tile key
     s.flush_now()
-    assert [m["key"] for m, _ in recorder.of_type("tile_error")] == ["0/0/0/z=0", "0/0/0/z=1"]
-    assert recorder.dropped() == ["0/0/0/z=0"]
+    assert [m["key"] for m, _ in recorder.of_type("tile_error")] == ["0/0/0/z=0/0", "0/0/0/z=1/0"]
+    assert recorder.dropped() == ["0/0/0/z=0/0"]
     assert reads(failing, "0/c/0/0/0") == 1  # a slider move is not a retry
     pool.destroy()
 
@@ -261,7 +263,7 @@ def test_in_a_loop_a_failed_tile_is_a_message_sent_from_the_loop(image: Any) -> 
             rec(content, buffers)
 
         viewer.send = send
-        message(viewer, {"type": "ready", "view": "a"})
+        message(viewer, ready("a"))
         message(viewer, viewport("a", 0, [128.0, 192.0], 1.0, [256.0, 384.0]))
         await asyncio.wait_for(viewer.wait_idle(), 30)
         viewer.close()
@@ -270,7 +272,7 @@ def test_in_a_loop_a_failed_tile_is_a_message_sent_from_the_loop(image: Any) -> 
     rec, loop_thread = asyncio.run(main())
     assert threads == {loop_thread}
     (err,) = [m for m, _ in rec.of_type("tile_error")]
-    assert err["key"] == "0/0/2/" and "injected failure" in err["error"]
+    assert err["key"] == "0/0/2//0" and "injected failure" in err["error"]
     assert len(rec.tiles()) == 5
     last = rec.of_type("status")[-1][0]
     assert last["pending"] == 0 and last["failed"] == 1

@@ -8,10 +8,9 @@ import random
 
 import pytest
 
+from simplezarr.viewer._layout import ImageLayout, SliderAxis
 from simplezarr.viewer.geometry import (
-    ImageLayout,
     LevelGeometry,
-    SliderAxis,
     Viewport,
     choose_level,
     chunk_bounds,
@@ -19,6 +18,7 @@ from simplezarr.viewer.geometry import (
     chunk_shape,
     fit,
     map_index,
+    pixel_at,
     wanted_chunks,
 )
 
@@ -231,3 +231,54 @@ def test_image_layout_locates_planes() -> None:
     # A new view starts at the first time point, in the middle of the stack.
     assert layout.default_position() == {"t": 0, "z": 4}
     assert layout.channel_slider is None
+    assert layout.channel_count == 1 and layout.plane_names == ("t", "z")
+
+
+def test_the_channel_axis_is_a_slider_but_not_part_of_the_plane() -> None:
+    # axes (c, z, y, x): 5 channels in chunks of 2; z halves at level 1, c never does
+    levels = tuple(pyramid((64, 64), (16, 16), 2))
+    layout = ImageLayout(
+        ndim=4,
+        y_axis=2,
+        x_axis=3,
+        levels=levels,
+        sliders=(
+            SliderAxis("c", 0, "channel", None, 5, 1.0, 0.0),
+            SliderAxis("z", 1, "space", None, 10, 1.0, 0.0),
+        ),
+        slider_levels=(
+            ((1.0, 0.0, 5, 2), (1.0, 0.0, 10, 4)),
+            ((1.0, 0.0, 5, 2), (2.0, 0.5, 5, 4)),
+        ),
+    )
+    assert layout.channel_slider == "c" and layout.channel_count == 5
+    assert layout.plane_names == ("z",) and layout.slider_names == ("c", "z")
+    position = {"c": 1, "z": 7}
+    # channel 3: the chunk c // 2 = 1, index 1 inside it, on every level
+    assert layout.locate(0, position, channel=3) == ((1, 1), (1, 3))
+    assert layout.locate(1, position, channel=3) == ((1, 0), (1, 3))
+    assert layout.locate(0, position) == ((0, 1), (1, 3))  # the position's channel, 1
+    assert layout.locate(0, position, channel=99) == ((2, 1), (0, 3))  # clamped: channel 4
+    assert layout.channel_chunk(0) == layout.channel_chunk(1) == 2
+
+
+@pytest.mark.parametrize(
+    ("world", "pixel"),
+    [
+        ((0.0, 0.0), (0, 0)),
+        ((-0.5, -0.5), (0, 0)),  # the outer edge of pixel 0 belongs to it
+        ((-0.5001, 0.0), None),
+        ((63.49, 63.49), (63, 63)),
+        ((63.5, 10.0), None),  # the far edge belongs to no pixel
+        ((10.5, 20.49), (11, 20)),
+        ((float("nan"), 0.0), None),
+        ((1e308, -1e308), None),
+    ],
+)
+def test_pixel_at_follows_the_pixel_centre_convention(
+    world: tuple[float, float], pixel: tuple[int, int] | None
+) -> None:
+    (level0,) = pyramid((64, 64), (16, 16), 1)
+    assert pixel_at(level0, world) == pixel
+    level1 = pyramid((64, 64), (16, 16), 2)[1]  # scale 2, offset 0.5: pixel 0 is -0.5..1.5
+    assert pixel_at(level1, (1.49, -0.5)) == (0, 0) and pixel_at(level1, (1.5, 0.0)) == (1, 0)

@@ -22,7 +22,7 @@ from simplezarr.viewer._protocol import MAX_SEQ
 from simplezarr.viewer.widget import Viewer
 
 from .conftest import Recorder, make_image
-from .test_widget import message, viewer_with_recorder, viewport
+from .test_widget import message, ready, viewer_with_recorder, viewport
 
 pytestmark = pytest.mark.skipif(
     not widget_module._BUNDLE_FOUND, reason="front-end bundle not built (npm run build)"
@@ -47,7 +47,7 @@ def normal(view: str = "a", seq: int = MAX_SEQ) -> dict[str, Any]:
 def assert_still_served(viewer: Viewer, rec: Recorder, view: str = "a") -> None:
     """A normal viewport after whatever came before: every wanted tile arrives."""
     rec.clear()
-    message(viewer, {"type": "ready", "view": view})  # afresh: all its tiles are sent again
+    message(viewer, ready(view))  # afresh: all its tiles are sent again
     message(viewer, normal(view))
     viewer.flush_now()
     streamer = viewer.views[view]
@@ -74,7 +74,7 @@ def test_an_enormous_scale_and_size_do_not_poison_the_view(
 ) -> None:
     """Finite but enormous: their product was inf, and the next position change raised."""
     viewer, rec = served
-    message(viewer, {"type": "ready", "view": "big"})
+    message(viewer, ready("big"))
     message(viewer, viewport("big", 1, [10.0, 10.0], 1.0, [100.0, 100.0]))
     with caplog.at_level(logging.WARNING, logger="simplezarr"):
         message(viewer, viewport("big", 2, [10.0, 10.0], 1e300, [1e300, 1e300]))
@@ -87,7 +87,7 @@ def test_an_enormous_scale_and_size_do_not_poison_the_view(
 
 def test_an_enormous_scale_is_clamped_and_the_view_keeps_working(served: Any) -> None:
     viewer, rec = served
-    message(viewer, {"type": "ready", "view": "huge"})
+    message(viewer, ready("huge"))
     message(viewer, viewport("huge", 5, [1e300, -1e300], 1e300, [16384.0, 16384.0]))
     streamer = viewer.views["huge"]
     assert streamer.level == len(viewer.levels) - 1  # the whole image: the coarsest level
@@ -147,20 +147,28 @@ _views = st.one_of(st.sampled_from(["a", "b"]), st.text(max_size=200), _json)
 @st.composite
 def _messages(draw: st.DrawFn) -> Any:
     """Anything JSON-like, often shaped like a real message with odd fields."""
-    kind = draw(st.sampled_from(["ready", "close", "viewport", "other"]))
+    kind = draw(st.sampled_from(["ready", "close", "viewport", "histogram", "probe", "other"]))
     if kind == "other":
         return draw(_json)
     msg: dict[str, Any] = {"type": kind, "view": draw(_views)}
-    if kind == "viewport":
-        for name, value in [
+    fields = {
+        "ready": [("version", st.one_of(st.integers(-3, 5), _json))],
+        "probe": [
+            ("id", st.one_of(st.integers(-(2**70), 2**70), _json)),
+            ("world", st.one_of(st.lists(_numbers, min_size=2, max_size=2), _json)),
+        ],
+        "viewport": [
             ("seq", st.one_of(st.integers(-(2**70), 2**70), _json)),
             ("center", st.one_of(st.lists(_numbers, min_size=2, max_size=2), _json)),
             ("scale", st.one_of(_numbers, _json)),
             ("size", st.one_of(st.lists(_numbers, min_size=2, max_size=2), _json)),
             ("dpr", st.one_of(_numbers, _json)),
-        ]:
-            if draw(st.booleans()) or draw(st.booleans()):  # mostly present
-                msg[name] = draw(value)
+            ("channels", st.one_of(st.lists(st.integers(-2, 3), max_size=5), _json)),
+        ],
+    }.get(kind, [])
+    for name, value in fields:
+        if draw(st.booleans()) or draw(st.booleans()):  # mostly present
+            msg[name] = draw(value)
     return msg
 
 
@@ -213,8 +221,9 @@ def test_valid_viewports_with_extreme_values_leave_the_view_working(
         "scale": scale,
         "size": list(size),
         "dpr": dpr,
+        "channels": [0],
     }
-    message(viewer, {"type": "ready", "view": "a"})
+    message(viewer, ready("a"))
     message(viewer, content)
     streamer = viewer.views["a"]
     assert streamer.seq == seq  # accepted, not rejected

@@ -18,7 +18,7 @@ import pytest
 from simplezarr.viewer import widget as widget_module
 from simplezarr.viewer.widget import Viewer
 
-from .test_widget import message, viewer_with_recorder, viewport
+from .test_widget import message, ready, viewer_with_recorder, viewport
 
 pytestmark = pytest.mark.skipif(
     not widget_module._BUNDLE_FOUND, reason="front-end bundle not built (npm run build)"
@@ -33,7 +33,7 @@ def _open_show_close(seed: int) -> tuple[weakref.ref[Any], ...]:
     """One cycle as a user makes it: open on a numpy array, show a view, close."""
     data = _image(seed)
     viewer, rec = viewer_with_recorder(data)
-    message(viewer, {"type": "ready", "view": "a"})
+    message(viewer, ready("a"))
     message(viewer, viewport("a", 0, [1500.0, 500.0], 4.0, [400.0, 600.0]))
     viewer.flush_now()
     assert rec.tiles()

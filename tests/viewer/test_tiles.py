@@ -61,10 +61,10 @@ def check_tiles(info: MultiscaleInfo, rec: Recorder, z0: int) -> None:
             decode_values(message, png), expected_plane(info, message, z0)
         )
         assert message["bounds"] == pytest.approx(expected_bounds(info, message))
-        assert message["plane"] == f"z={z0}"
+        assert message["plane"] == f"z={z0}" and message["channel"] == 0
         assert (
             message["key"]
-            == f"{message['level']}/{message['chunk'][0]}/{message['chunk'][1]}/z={z0}"
+            == f"{message['level']}/{message['chunk'][0]}/{message['chunk'][1]}/z={z0}/0"
         )
 
 
@@ -224,8 +224,8 @@ def test_failing_chunk_is_logged_once_and_the_rest_is_served(
     assert len(warnings) == 1
     assert s.stats.failures == 2
     tiles = {m["key"] for m, _ in recorder.tiles() if m["seq"] == 2}
-    assert tiles == set(s.wanted_keys) - {"0/1/1/z=0", "0/0/0/z=0"}  # (0, 0) was kept
-    assert s.sent_keys == set(s.wanted_keys) - {"0/1/1/z=0"}
+    assert tiles == set(s.wanted_keys) - {"0/1/1/z=0/0", "0/0/0/z=0/0"}  # (0, 0) was kept
+    assert s.sent_keys == set(s.wanted_keys) - {"0/1/1/z=0/0"}
     status = recorder.of_type("status")[-1][0]
     assert status["pending"] == 0 and status["failed"] == 1
     pool.destroy()

@@ -1,0 +1,83 @@
+"""Which image of a source the viewer shows, and the pool that reads it.
+
+``Viewer(source, image=...)`` accepts a path, URL, store, zarr node, numpy
+array, :class:`~simplezarr.utils.MultiscaleInfo` or a shared
+:class:`~simplezarr.utils.ChunkPool`; :func:`open_pool` turns any of them
+into the pool the viewer reads through (and says whether the viewer owns
+it), :func:`pick_image` chooses one image of a source that holds several.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+import numpy as np
+
+from simplezarr._open import open as open_source
+from simplezarr.utils.chunkpool import ChunkPool
+from simplezarr.utils.multiscale import MultiscaleInfo
+
+__all__ = ["open_pool", "pick_image"]
+
+# Default pool cache, in bytes of level-0 chunks.
+_CACHE_BYTES = 256 << 20
+
+
+def open_pool(
+    source: Any,
+    *,
+    image: int | str,
+    storage_options: dict[str, Any] | None,
+    level_cache: int | None,
+    memory: int,
+) -> tuple[ChunkPool, bool]:
+    """The pool of ``Viewer(source, ...)``, and whether the viewer owns it.
+
+    A ``ChunkPool`` source is shared as is (not owned). Otherwise the source
+    is opened read-only, the image picked, and a pool made with
+    ``cache_size=level_cache`` (default: as many level-0 chunks as fit in
+    256 MB, at least 16) and ``memory_budget=memory``.
+    """
+    if isinstance(source, ChunkPool):
+        return source, False
+    if isinstance(source, MultiscaleInfo):
+        info = source
+    else:
+        node = open_source(source, storage_options=storage_options)
+        info = pick_image(MultiscaleInfo.from_zarr_node(node), image, source)
+    if level_cache is None:
+        first = info.scales[0]
+        nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
+        level_cache = max(16, _CACHE_BYTES // max(1, nbytes))
+    options: dict[str, Any] = {}
+    if "memory_budget" in inspect.signature(ChunkPool).parameters:
+        options["memory_budget"] = memory  # (a pool without a budget: older chunk cores)
+    return ChunkPool(info, cache_size=level_cache, **options), True
+
+
+def pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:
+    """The image to show: by index, or by path inside the source (``"A/1/0"``), else by name.
+
+    Paths are unique (``MultiscaleInfo.path``); names often are not (every
+    field of an iohub plate is called ``"0"``): the first image of a name.
+    """
+    if isinstance(image, str):
+        for info in infos:
+            if info.path == image.strip("/"):
+                return info
+        for info in infos:
+            if info.name == image:
+                return info
+        names = [i.name for i in infos]
+        paths = [i.path for i in infos]
+        raise ValueError(
+            f"Viewer(): no image named {image!r} (nor at that path) in {source!r}; "
+            f"images: {names!r} at paths {paths!r}"
+        )
+    if not -len(infos) <= image < len(infos):
+        raise IndexError(
+            f"Viewer(): image {image!r} is out of range: {source!r} has {len(infos)} image(s)"
+        )
+    return infos[image]
