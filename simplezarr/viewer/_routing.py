@@ -6,7 +6,9 @@ own :class:`~.tiles.TileStreamer`, made on its ``ready`` (or first
 live, the least recently active one beyond is closed and its tiles dropped
 (a view whose cell was cleared never says ``close``). ``histogram`` and
 ``probe`` requests go to the viewer's statistics and
-:class:`~._probe.Prober`.
+:class:`~._probe.Prober` (a probe of a view that is not live, one that never
+said ``ready`` nor sent a ``viewport``, is ignored: at most ``max_views``
+probes are pending).
 
 A ``ready`` naming another protocol version than
 :data:`~._protocol.PROTOCOL_VERSION` is a warning naming both; that view is
@@ -119,9 +121,11 @@ class MessageRouting:
         if message.view in self._refused:
             return  # a view of another protocol version: not served
         if isinstance(message, ProbeRequest):
+            # Only live views (at most max_views) are answered: pending probes stay bounded.
             streamer = self._streamers.get(message.view)
-            channels = streamer.channels if streamer is not None else self._shown_channels()
-            self._prober.request(message.view, message.id, message.world, self.position, channels)
+            if streamer is not None:
+                probe_at = (message.view, message.id, message.world)
+                self._prober.request(*probe_at, self.position, streamer.channels)
             return
         if isinstance(message, HistogramRequest):
             self._refresh_histograms(message.view)

@@ -271,7 +271,7 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         for job in self._wanted.values():
             loc = self._locations.get((job.level, job.index))
             if job.channel == channel and loc is not None and loaded(loc):
-                out.append(loc.data[job.selection][: job.shape[0], : job.shape[1]])
+                out.append(loc.data[job.selection])  # (edge chunks are cut to the image)
         return out
 
     def close(self, *, announce: bool = False) -> None:
