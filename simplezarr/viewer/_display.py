@@ -147,7 +147,7 @@ class DisplayTraits(traitlets.HasTraits):
                 self.position,
                 self._apply_defaults,
                 purpose="to choose contrast limits",
-                fallback=f"using {provisional}",
+                fallback=f"using {provisional}" if self._auto_limits else "ranges from omero",
             )
 
     # -- public ------------------------------------------------------------------------

@@ -1,10 +1,9 @@
 """The viewer's custom-message protocol, version 2: the kernel side's one declaration.
 
 KEEP IN SYNC: ``js/protocol.ts`` declares the same messages for the front
-end, and ``tests/protocol/golden.json`` (made from this module by
-``python -m tests.protocol.make_golden``) holds examples both sides check.
-Any change here (a type, a field, a key format) must be made there too, and
-in the "Viewport protocol" section of ``docs/architecture.md``.
+end; ``tests/protocol/golden.json`` (``python -m tests.protocol.make_golden``
+makes it from this module) holds examples both sides check. A change here
+must be made there too, and in ``docs/architecture.md`` ("Viewport protocol").
 
 :data:`PROTOCOL_VERSION` is the ``protocol_version`` trait of the viewer and
 the ``version`` of a front end's ``ready``; a front end of another version
@@ -23,17 +22,15 @@ Front end -> kernel (JSON, no buffers), parsed into frozen dataclasses:
 - ``probe``     ``{type, view, id, world: [y, x]}`` (:class:`ProbeRequest`):
   the values under the cursor; ``id`` increases per view.
 
-They are untrusted input, parsed with bounds (a message outside them is
-malformed: logged and ignored): ``view`` a string of 1 to
-:data:`MAX_VIEW_ID` characters; ``seq``, ``id`` and ``version`` integers in
-``0 ..`` :data:`MAX_SEQ` (JavaScript's safe integers); ``center``,
-``world`` and ``scale`` finite numbers (``scale > 0``); ``size`` two numbers
-in ``0 ..`` :data:`MAX_SIZE` CSS pixels; ``dpr`` in ``(0,`` :data:`MAX_DPR`
-``]``; ``channels`` unique integers ``0 <= c < n_channels``, at most
-``n_channels`` of them (the image's channel count, given to
-:func:`parse_message`). A ``ready`` without ``version`` is a version-1 front
-end (which had none). What depends on the image's geometry is clamped by
-:func:`~.geometry.clamp_viewport`.
+They are untrusted input, parsed with bounds (else malformed: logged and
+ignored): ``view`` a string of 1 to :data:`MAX_VIEW_ID` characters; ``seq``,
+``id`` and ``version`` integers in ``0 ..`` :data:`MAX_SEQ`; ``center``,
+``world`` and ``scale`` finite numbers (``scale > 0``); ``size`` in ``0 ..``
+:data:`MAX_SIZE` CSS pixels; ``dpr`` in ``(0,`` :data:`MAX_DPR` ``]``;
+``channels`` unique integers ``0 <= c < n_channels`` (the image's channel
+count, given to :func:`parse_message`). A ``ready`` without ``version`` is a
+version-1 front end (which had none). The geometry is then clamped to the
+image by :func:`~.geometry.clamp_viewport`.
 
 Kernel -> front end, typed as :class:`typing.TypedDict` and made only by the
 builders here:

@@ -41,6 +41,10 @@ encodes for views that are gone. Only the loop thread calls ``send``.
 *Sync mode* (no ``call_soon_threadsafe``: plain Python, tests): viewport
 updates only get and drop chunks; :meth:`TileStreamer.flush_now` waits for the
 wanted chunks and encodes and sends their tiles in the calling thread.
+
+The streamer's halves live beside it: encoding, sending and ``status`` in
+:mod:`._tilesend` (:class:`~._tilesend.TileSending`), failures and retries in
+:mod:`._failures` (:class:`~._failures.FailedTiles`).
 """
 
 from __future__ import annotations
