@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simplezarr.utils._chunkread import ChunkReadError, ChunkReadTimeout
 from simplezarr.utils._pyramid import write_labels, write_multiscale
 from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo, ScaleInfo
@@ -10,6 +11,8 @@ __all__ = [
     "ChunkLocation",
     "ChunkManager",
     "ChunkPool",
+    "ChunkReadError",
+    "ChunkReadTimeout",
     "MultiscaleInfo",
     "ScaleInfo",
     "write_labels",

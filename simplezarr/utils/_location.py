@@ -178,7 +178,7 @@ class ChunkLocation:
 
         Raises
         ------
-        simplezarr.utils._chunkread.ChunkReadError
+        simplezarr.utils.ChunkReadError
             When the read failed, or took longer than the pool's
             ``read_timeout`` (then a ``ChunkReadTimeout``, also a
             ``TimeoutError``); the message names level, index and store.

@@ -1,4 +1,4 @@
-"""Argument checks of :class:`~simplezarr.utils.chunkpool.ChunkPool`: its options, a chunk's key.
+"""Argument checks of :class:`~simplezarr.utils.chunkpool.ChunkPool`: options, keys, a loop.
 
 Kept apart so the pool's module holds only its behaviour. Each check raises
 with a message that names the method and shows the value, and returns the
@@ -7,14 +7,16 @@ value normalised (plain ints) where the pool keeps it.
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from simplezarr.utils.multiscale import MultiscaleInfo
 
-__all__ = ["check_key", "check_options"]
+__all__ = ["check_call_soon", "check_key", "check_options"]
 
 
 def check_options(
@@ -66,3 +68,25 @@ def check_key(grids: list[tuple[int, ...]], level: Any, index: Any) -> tuple[int
             f"(chunk grid {grid})"
         )
     return int(level), norm
+
+
+def check_call_soon(call_soon_threadsafe: Any) -> Callable[..., Any] | None:
+    """The function ``enable_async_load_handlers(call_soon_threadsafe)`` means (None: "none")."""
+    if call_soon_threadsafe == "none":
+        return None
+    if call_soon_threadsafe == "asyncio":
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "ChunkPool.enable_async_load_handlers('asyncio'): no asyncio loop is "
+                "running in this thread; call it from a coroutine or a notebook cell, or "
+                "pass loop.call_soon_threadsafe"
+            ) from None
+        return loop.call_soon_threadsafe
+    if callable(call_soon_threadsafe):
+        return call_soon_threadsafe
+    raise ValueError(
+        "ChunkPool.enable_async_load_handlers(): expected a callable, 'asyncio' or "
+        f"'none', not {call_soon_threadsafe!r}"
+    )

@@ -34,10 +34,14 @@ idle threads serve the lanes in turn, so one pool, or one store that hangs,
 never takes every thread from the others; see
 :mod:`simplezarr.utils._readthreads`. Every read has a deadline,
 ``read_timeout`` (default 30 s): past it, the chunk fails with a
-:class:`~simplezarr.utils._chunkread.ChunkReadTimeout` naming level, index and
+:class:`~simplezarr.utils.ChunkReadTimeout` naming level, index and
 store; reads through async stores are cancelled there, and a thread stuck in a
-blocking read is replaced. How one chunk is read (and its crc32c checksums
-verified) is in :mod:`simplezarr.utils._chunkread`.
+blocking read is replaced. Queued reads start oldest first (a viewer asks
+centre-out, so the centre is read first); a lane holds at most 8192 and then
+refuses its oldest, and a lane whose every running read is stuck refuses the
+rest (the store hangs) until one returns, each with an error saying so. How
+one chunk is read (and its crc32c checksums verified) is in
+:mod:`simplezarr.utils._chunkread`.
 
 **Failures.** A failed, late or refused read settles the chunk's Future with
 the error; ``wait()`` raises it. The pool is the one layer that logs it: one
@@ -70,7 +74,6 @@ Futures are settled and handlers called after it is released.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 import threading
@@ -88,7 +91,7 @@ from simplezarr.utils._chunkread import (
 )
 from simplezarr.utils._location import ChunkLocation, Handler, _call_handler
 from simplezarr.utils._manager import ChunkManager
-from simplezarr.utils._poolargs import check_key, check_options
+from simplezarr.utils._poolargs import check_call_soon, check_key, check_options
 from simplezarr.utils._readthreads import Kind, ReadLane, read_threads
 from simplezarr.utils.multiscale import MultiscaleInfo
 
@@ -239,25 +242,7 @@ class ChunkPool:
             (e.g. the kernel's, when called in a notebook cell). ``"none"``
             returns to calling load handlers when chunks are waited upon.
         """
-        if call_soon_threadsafe == "none":
-            fn: Callable[..., Any] | None = None
-        elif call_soon_threadsafe == "asyncio":
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                raise RuntimeError(
-                    "ChunkPool.enable_async_load_handlers('asyncio'): no asyncio loop is "
-                    "running in this thread; call it from a coroutine or a notebook cell, or "
-                    "pass loop.call_soon_threadsafe"
-                ) from None
-            fn = loop.call_soon_threadsafe
-        elif callable(call_soon_threadsafe):
-            fn = call_soon_threadsafe
-        else:
-            raise ValueError(
-                "ChunkPool.enable_async_load_handlers(): expected a callable, 'asyncio' or "
-                f"'none', not {call_soon_threadsafe!r}"
-            )
+        fn = check_call_soon(call_soon_threadsafe)
         with self._lock:
             self._call_soon = fn
             ready = [c for c in self._chunks.values() if c._has_pending_load()]
@@ -373,7 +358,7 @@ class ChunkPool:
 
         Equivalent to calling ``wait()`` on every held chunk, except that every
         chunk is waited for before an error is raised: a failed read raises a
-        :class:`~simplezarr.utils._chunkread.ChunkReadError` (the first one,
+        :class:`~simplezarr.utils.ChunkReadError` (the first one,
         with a note on how many failed) after the others have loaded.
 
         Parameters
@@ -469,9 +454,9 @@ class ChunkPool:
             retired = self._evict()
             warning = self._budget_warning()
             call_soon = self._call_soon if chunk._has_load_handlers() else None
-        chunk._settle_result(data)
         if warning:
-            logger.warning("%s", warning)
+            logger.warning("%s", warning)  # before the Future settles: a waiter sees it logged
+        chunk._settle_result(data)
         self._destroyed(retired)
         if call_soon is not None:
             try:
@@ -494,12 +479,12 @@ class ChunkPool:
             if not chunk._fail_read():
                 return  # already settled (timed out, destroyed): one error per read
             unseen = self._call_soon is not None and chunk._has_load_handlers()
-        chunk._settle_error(exc)
         if unseen:
             # Nobody waits in async mode: say why the load handlers will not run.
             logger.warning("%s (its load handlers are not called)", exc)
         else:
             logger.debug("%s", exc)  # wait() raises it
+        chunk._settle_error(exc)  # after the log line: whoever waits finds it written
 
     def _budget_warning(self) -> str | None:
         """A message the first time held chunks alone exceed the budget (locked)."""
