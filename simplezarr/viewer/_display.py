@@ -160,7 +160,9 @@ class DisplayTraits(traitlets.HasTraits):
         mode): with ``view=True``, of the chunks the views hold now (what is
         on screen, at the level in use, plus the margin); a channel no view
         holds, or every channel with ``view=False``, from the coarsest level
-        at the current position. Computed off the kernel's loop.
+        at the current position. Computed off the kernel's loop; call it
+        from the notebook (the thread that runs the cells), as any viewer
+        method.
 
         Returns
         -------
