@@ -24,7 +24,10 @@
  *   cover the view);
  * - `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn);
  * - `data-show-tiles` ("1" when the last frame drew tile outlines);
- * - `data-failed-drawn` (failed tiles drawn hatched in the last frame).
+ * - `data-failed-drawn` (failed tiles drawn hatched in the last frame);
+ * - `data-passes` (JSON: the channels drawn in the last frame, in order);
+ * - `data-protocol-mismatch` ("1" when the kernel speaks another protocol
+ *   version: the view shows a message and nothing else).
  *
  * {@link frameHooks} is the pure part: what one drawn frame says.
  *
@@ -53,6 +56,8 @@ export type HookName =
   | "tilesPending"
   | "tilesFailed"
   | "failedDrawn"
+  | "passes"
+  | "protocolMismatch"
   | "level"
   | "plane"
   | "seq"
@@ -135,6 +140,7 @@ export interface ViewParts {
   scaleBar: HTMLElement;
   toolbar: HTMLElement;
   sliders: HTMLElement;
+  channels: HTMLElement;
 }
 
 function div(className: string): HTMLDivElement {
@@ -156,7 +162,7 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   canvas.tabIndex = 0;
   canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
   stage.append(canvas, title, parts.overlay, parts.scaleBar, parts.toolbar);
-  root.append(style, stage, parts.sliders);
+  root.append(style, stage, parts.sliders, parts.channels);
   host.appendChild(root);
   return { root, stage, canvas, title };
 }

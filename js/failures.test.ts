@@ -5,6 +5,7 @@ const tile = (key: string, error = "read timed out after 30 s", plane = "z=0", l
   key,
   level,
   plane,
+  channel: 0,
   bounds: [0, 0, 1, 1] as [number, number, number, number],
   error,
 });

@@ -13,19 +13,12 @@
  * Pure: no DOM, no WebGL.
  */
 
-import type { Rect } from "./protocol";
+import type { TileErrorMessage } from "./protocol";
 
 /** Most failed tiles remembered per view. */
 export const MAX_FAILED = 4096;
 
-export interface FailedTile {
-  key: string;
-  level: number;
-  plane: string;
-  bounds: Rect;
-  /** Short text for people, from the kernel. */
-  error: string;
-}
+export type FailedTile = Pick<TileErrorMessage, "key" | "level" | "plane" | "channel" | "bounds" | "error">;
 
 export class FailedTiles {
   private readonly tiles = new Map<string, FailedTile>();

@@ -12,6 +12,11 @@
  * Decoding: `createImageBitmap(blob, {colorSpaceConversion: "none",
  * premultiplyAlpha: "none"})`, uploaded unchanged (see renderer.ts).
  *
+ * Channels: a frame is drawn in passes, one per channel shown ({@link Pass}):
+ * one straight through the colormap for a single channel, or one per visible
+ * channel, added (see renderer.ts), for a composite. Each pass plans its own
+ * channel's tiles with the same level-of-detail rules.
+ *
  * Tile outlines (`show_tiles`): when asked, the drawn tiles' outlines are
  * planned ({@link planOutlines}) in draw order and drawn over the tiles.
  *
@@ -28,7 +33,13 @@ import { chooseLevel, intersects, planDraw } from "./lod";
 import { planOutlines } from "./outlines";
 import type { LevelInfo, Rect, TileErrorMessage, TileMessage } from "./protocol";
 import { type Display, type DrawItem, Renderer } from "./renderer";
-import { TileCache } from "./tiles";
+import { type CachedTile, TileCache } from "./tiles";
+
+/** One channel's pass: which channel, and how its values are shown. */
+export interface Pass {
+  channel: number;
+  display: Display;
+}
 
 /** What one frame drew. */
 export interface FrameStats {
@@ -36,7 +47,7 @@ export interface FrameStats {
   level: number;
   /** Tiles drawn (any plane). */
   drawn: number;
-  /** Whether tiles of the current plane at the target level cover the view. */
+  /** Whether tiles of the current plane at the target level cover the view (every pass). */
   complete: boolean;
   /** Failed tiles drawn (hatched). */
   failed: number;
@@ -97,27 +108,15 @@ export class TileLayer {
     this.planeDrawn = 0;
   }
 
-  setColormap(name: string): void {
-    this.renderer.setColormap(colormapLUT(name, this.warn));
+  setColormap(name: string, invert = false): void {
+    this.renderer.setColormap(colormapLUT(name, this.warn, invert));
   }
 
   /** Store a tile: decoded asynchronously, then `onTexture()`. */
   receive(m: TileMessage, live: boolean): void {
     this.failures.remove([m.key]);
-    const generation = this.cache.begin(
-      {
-        key: m.key,
-        level: m.level,
-        chunk: m.chunk,
-        plane: m.plane,
-        bounds: m.bounds,
-        shape: m.shape,
-        encoding: m.encoding,
-        valueOffset: m.value_offset,
-        valueScale: m.value_scale,
-      },
-      live,
-    );
+    const { type: _type, view: _view, seq: _seq, png: _png, ...header } = m;
+    const generation = this.cache.begin(header, live);
     decodePng(m.png).then(
       (bitmap) => {
         try {
@@ -145,7 +144,14 @@ export class TileLayer {
 
   /** A tile of this view failed: drawn hatched until it arrives or is dropped. */
   fail(m: TileErrorMessage): void {
-    this.failures.add({ key: m.key, level: m.level, plane: m.plane, bounds: m.bounds, error: m.error });
+    this.failures.add({
+      key: m.key,
+      level: m.level,
+      plane: m.plane,
+      channel: m.channel,
+      bounds: m.bounds,
+      error: m.error,
+    });
     this.onTexture();
   }
 
@@ -168,84 +174,92 @@ export class TileLayer {
   }
 
   /** The context is back: recreate GL resources; all tiles are gone. */
-  restore(colormap: string): void {
+  restore(colormap: string, invert = false): void {
     this.lost = false;
     this.clear();
     this.renderer.init();
-    this.setColormap(colormap);
+    this.setColormap(colormap, invert);
   }
 
   /**
-   * Draw one frame: `size` in CSS px, drawing buffer `size * dpr`; with
-   * `outlines`, each drawn tile's outline too. Without camera or levels,
-   * only clears.
+   * Draw one frame: `size` in CSS px, drawing buffer `size * dpr`; one pass
+   * per entry of `passes` (added when `composite`); with `outlines`, each
+   * drawn tile's outline too. Without camera, levels or passes, only clears.
    */
   draw(
     cam: Camera | null,
     size: ViewSize,
     dpr: number,
     levels: readonly LevelInfo[],
-    display: Display,
+    passes: readonly Pass[],
+    composite: boolean,
     outlines = false,
   ): FrameStats {
     const r = this.renderer;
-    if (this.lost || this.disposed) return { level: -1, drawn: 0, complete: false, levels: [], failed: 0 };
+    const none: FrameStats = { level: -1, drawn: 0, complete: false, levels: [], failed: 0 };
+    if (this.lost || this.disposed) return none;
     r.setSize(size.width * dpr, size.height * dpr);
     const l0 = levels[0];
     if (cam === null || l0 === undefined || size.width <= 0 || size.height <= 0) {
-      r.draw([], display, null);
-      return { level: -1, drawn: 0, complete: false, levels: [], failed: 0 };
+      r.beginFrame(null);
+      return none;
     }
     const level = chooseLevel(levels, cam.scale, dpr);
-    const plan = planDraw(
-      this.cache.ready(),
-      visibleRect(cam, size),
-      levels,
-      level,
-      this.plane,
-      this.fallbackPlane,
-    );
-    if (plan.covered) this.fallbackPlane = null;
-    const items: DrawItem[] = [];
+    const view = visibleRect(cam, size);
+    r.beginFrame(toClip(cam, size, levelExtent(l0)), composite);
     const drawnLevels = new Set<number>();
+    const drawnTiles: CachedTile<WebGLTexture>[] = [];
     let planeDrawn = 0;
-    for (const t of plan.tiles) {
-      if (t.texture === null) continue;
-      drawnLevels.add(t.level);
-      if (t.plane === this.plane) planeDrawn++;
-      this.cache.touch(t.key);
-      items.push({
-        texture: t.texture,
-        clip: toClip(cam, size, t.bounds),
-        shape: t.shape,
-        encoding: t.encoding,
-        valueOffset: t.valueOffset,
-        valueScale: t.valueScale,
-      });
+    let covered = passes.length > 0;
+    let complete = passes.length > 0;
+    const ready = [...this.cache.ready()];
+    for (const pass of passes) {
+      const plan = planDraw(
+        ready.filter((t) => t.channel === pass.channel),
+        view,
+        levels,
+        level,
+        this.plane,
+        this.fallbackPlane,
+      );
+      covered &&= plan.covered;
+      complete &&= plan.complete;
+      const items: DrawItem[] = [];
+      for (const t of plan.tiles) {
+        if (t.texture === null) continue;
+        drawnLevels.add(t.level);
+        drawnTiles.push(t);
+        if (t.plane === this.plane) planeDrawn++;
+        this.cache.touch(t.key);
+        items.push({
+          texture: t.texture,
+          clip: toClip(cam, size, t.bounds),
+          shape: t.shape,
+          encoding: t.encoding,
+          valueOffset: t.value_offset,
+          valueScale: t.value_scale,
+        });
+      }
+      r.drawTiles(items, pass.display);
     }
-    let outlinePlan = null;
+    if (covered) this.fallbackPlane = null;
+    const channels = new Set(passes.map((p) => p.channel));
+    const hatches = this.failures
+      .at(this.plane, level)
+      .filter((t) => channels.has(t.channel) && intersects(t.bounds, view))
+      .map((t) => toClip(cam, size, t.bounds));
+    r.drawFailed(hatches);
     if (outlines) {
       const [w, h] = [this.renderer.canvas.width, this.renderer.canvas.height];
       const toDevice = (p: [number, number]): [number, number] => {
         const [sy, sx] = worldToScreen(cam, size, p);
         return [(sy * h) / size.height, (sx * w) / size.width];
       };
-      outlinePlan = planOutlines(
-        plan.tiles.filter((t) => t.texture !== null),
-        toDevice,
-        w,
-        h,
-      );
+      r.drawOutlines(planOutlines(drawnTiles, toDevice, w, h));
     }
-    const view = visibleRect(cam, size);
-    const hatches = this.failures
-      .at(this.plane, level)
-      .filter((t) => intersects(t.bounds, view))
-      .map((t) => toClip(cam, size, t.bounds));
-    r.draw(items, display, toClip(cam, size, levelExtent(l0)), outlinePlan, hatches);
     this.planeDrawn = planeDrawn;
     const drawn = [...drawnLevels].sort((a, b) => a - b);
-    return { level, drawn: items.length, complete: plan.complete, levels: drawn, failed: hatches.length };
+    return { level, drawn: drawnTiles.length, complete, levels: drawn, failed: hatches.length };
   }
 
   /** Free every texture and GL resource. */

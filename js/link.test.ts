@@ -15,6 +15,7 @@ function tile(view: string, key: string): Record<string, unknown> {
     level: 0,
     chunk: [0, 1],
     plane: "",
+    channel: 0,
     bounds: [-0.5, 63.5, 63.5, 127.5],
     shape: [64, 64],
     encoding: "u8",
@@ -65,7 +66,7 @@ describe("newViewId", () => {
 });
 
 describe("viewportChanged", () => {
-  const last: SentViewport = { camera: CAM, size: SIZE, dpr: 2 };
+  const last: SentViewport = { camera: CAM, size: SIZE, dpr: 2, channels: [0] };
 
   it("is true before anything was sent", () => {
     expect(viewportChanged(null, CAM, SIZE, 2)).toBe(true);
@@ -100,10 +101,52 @@ describe("KernelLink", () => {
     link.sendViewport({ ...CAM }, { ...SIZE }, 1);
     link.sendViewport(CAM, SIZE, 2);
     expect(sent).toEqual([
-      viewportMessage(link.view, 1, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 1),
-      viewportMessage(link.view, 2, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 2),
+      viewportMessage(link.view, 1, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 1, [0]),
+      viewportMessage(link.view, 2, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 2, [0]),
     ]);
     expect(hooks.seq).toBe("2");
+  });
+
+  it("sends a viewport when a channel is shown, not when one is hidden", () => {
+    const { link, sent } = setup();
+    link.sendViewport(CAM, SIZE, 1, [0, 2]);
+    link.sendViewport(CAM, SIZE, 1, [0, 2]);
+    link.sendViewport(CAM, SIZE, 1, [0, 1, 2]); // shown: ask for its tiles
+    link.sendViewport(CAM, SIZE, 1, [0, 2]); // hidden: nothing
+    link.sendViewport({ ...CAM, scale: 0.25 }, SIZE, 1, [0, 2]); // the next move no longer lists it
+    expect(sent.map((m) => (m.type === "viewport" ? m.channels : null))).toEqual([
+      [0, 2],
+      [0, 1, 2],
+      [0, 2],
+    ]);
+  });
+
+  it("keeps one probe in flight, sends the newest waiting one after the answer, ignores stale answers", () => {
+    let now = 0;
+    const probes: number[] = [];
+    const sent: FrontendMessage[] = [];
+    const link = new KernelLink({
+      send: (m) => sent.push(m),
+      hooks: () => {},
+      tiles: null,
+      onStatus: () => {},
+      onProbe: (m) => probes.push(m.id),
+      now: () => now,
+    });
+    link.probe([1, 1]);
+    link.probe([2, 2]);
+    link.probe([3, 3]);
+    expect(sent).toEqual([{ type: "probe", view: link.view, id: 1, world: [1, 1] }]);
+    const answer = (id: number) => ({ type: "probe", view: link.view, id, world: [0, 0], index: [0, 0], values: [] });
+    link.receive(answer(1), []);
+    expect(probes).toEqual([1]);
+    expect(sent.at(-1)).toEqual({ type: "probe", view: link.view, id: 2, world: [3, 3] });
+    link.receive(answer(1), []); // stale
+    expect(probes).toEqual([1]);
+    // An answer that never comes holds nothing back for long.
+    now += 5000;
+    link.probe([4, 4]);
+    expect(sent.at(-1)).toEqual({ type: "probe", view: link.view, id: 3, world: [4, 4] });
   });
 
   it("keeps a copy of the size it sent", () => {
@@ -184,7 +227,7 @@ describe("KernelLink", () => {
     expect(hooks.view).toBe(link.view);
     expect(link.pending).toBe(0);
     link.sendViewport(CAM, SIZE, 1);
-    expect(sent[2]).toEqual(viewportMessage(link.view, 2, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 1));
+    expect(sent[2]).toEqual(viewportMessage(link.view, 2, CAM.center, CAM.scale, [SIZE.height, SIZE.width], 1, [0]));
     link.receive(tile(old, "a"), PNG);
     expect(received).toEqual([{ key: "a", mine: false }]);
   });

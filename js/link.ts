@@ -10,6 +10,15 @@
  * - `viewport` goes out only when the camera, the size or the device pixel
  *   ratio changed since the last one sent ({@link viewportChanged}), each with
  *   the next `seq`; the render loop offers one per animation frame;
+ * - `viewport` also carries the channels the view wants; a channel shown
+ *   sends a new one at once even when the camera did not move (to ask for its
+ *   tiles); a channel hidden sends nothing, and the next move's viewport no
+ *   longer lists it;
+ * - `probe` asks for the values under the cursor ({@link KernelLink.probe}):
+ *   at most one is in flight; while it is, only the newest position waits
+ *   (sent when the answer comes, or after {@link PROBE_TIMEOUT_MS}); answers
+ *   to anything but the newest request are ignored;
+ * - `histogram` asks for the channels' histograms again;
  * - {@link KernelLink.restart} is `close` + `ready` under a new id: the
  *   kernel, which believes the old view still holds its tiles, then sends
  *   everything again (after a lost WebGL context, or a new image).
@@ -34,13 +43,20 @@ import { sameCamera } from "./camera";
 import type { Hooks } from "./dom";
 import {
   type FrontendMessage,
+  type ProbeMessage,
   type TileErrorMessage,
   type TileMessage,
+  type Vec2,
   closeMessage,
+  histogramRequest,
   parseKernelMessage,
+  probeRequest,
   readyMessage,
   viewportMessage,
 } from "./protocol";
+
+/** A probe unanswered this long no longer holds back the next one. */
+export const PROBE_TIMEOUT_MS = 2000;
 
 /** Where received tiles go (the view's {@link TileLayer}). */
 export interface TileSink {
@@ -57,6 +73,7 @@ export interface SentViewport {
   camera: Camera;
   size: ViewSize;
   dpr: number;
+  channels: readonly number[];
 }
 
 /** What a {@link KernelLink} talks through. */
@@ -69,6 +86,10 @@ export interface LinkOptions {
   tiles: TileSink | null;
   /** Called after a `status` for this view changed {@link KernelLink.pending}. */
   onStatus: () => void;
+  /** The answer to this view's newest `probe`. */
+  onProbe?: (m: ProbeMessage) => void;
+  /** Timers (tests pass fake ones). */
+  now?: () => number;
 }
 
 /** A random view id (`crypto.randomUUID` where available). */
@@ -79,13 +100,22 @@ export function newViewId(): string {
 }
 
 /** Whether a viewport differs from the last one sent (always true before the first). */
-export function viewportChanged(last: SentViewport | null, camera: Camera, size: ViewSize, dpr: number): boolean {
+export function viewportChanged(
+  last: SentViewport | null,
+  camera: Camera,
+  size: ViewSize,
+  dpr: number,
+  channels: readonly number[] = [0],
+): boolean {
   return (
     last === null ||
     !sameCamera(last.camera, camera) ||
     last.size.width !== size.width ||
     last.size.height !== size.height ||
-    last.dpr !== dpr
+    last.dpr !== dpr ||
+    // A channel shown asks for its tiles now; one hidden waits for the next move
+    // (hiding sends nothing, and the kernel drops that channel's tiles then).
+    channels.some((c) => !last.channels.includes(c))
   );
 }
 
@@ -95,6 +125,10 @@ export class KernelLink {
   private lastSent: SentViewport | null = null;
   private tilesReceived = 0;
   private pendingTiles = 0;
+  private probeId = 0;
+  private probeSentAt = -Infinity;
+  private probeAnswered = true;
+  private probeWaiting: Vec2 | null = null;
 
   constructor(private readonly options: LinkOptions) {}
 
@@ -141,15 +175,44 @@ export class KernelLink {
           this.options.onStatus();
         }
         break;
+      case "probe":
+        if (mine && m.id === this.probeId) {
+          this.probeAnswered = true;
+          this.options.onProbe?.(m);
+          const next = this.probeWaiting;
+          this.probeWaiting = null;
+          if (next !== null) this.probe(next);
+        }
+        break;
     }
   }
 
+  /** Ask for the values at world point `world` (throttled: see the module docs). */
+  probe(world: Vec2): void {
+    const now = (this.options.now ?? (() => performance.now()))();
+    if (!this.probeAnswered && now - this.probeSentAt < PROBE_TIMEOUT_MS) {
+      this.probeWaiting = world;
+      return;
+    }
+    this.probeId++;
+    this.probeSentAt = now;
+    this.probeAnswered = false;
+    this.options.send(probeRequest(this.id, this.probeId, world));
+  }
+
+  /** Ask the kernel to compute the channels' histograms again. */
+  requestHistogram(): void {
+    this.options.send(histogramRequest(this.id));
+  }
+
   /** Send a `viewport` message unless it would repeat the last one. */
-  sendViewport(camera: Camera, size: ViewSize, dpr: number): void {
-    if (!viewportChanged(this.lastSent, camera, size, dpr)) return;
+  sendViewport(camera: Camera, size: ViewSize, dpr: number, channels: readonly number[] = [0]): void {
+    if (!viewportChanged(this.lastSent, camera, size, dpr, channels)) return;
     this.seq++;
-    this.lastSent = { camera, size: { ...size }, dpr };
-    this.options.send(viewportMessage(this.id, this.seq, camera.center, camera.scale, [size.height, size.width], dpr));
+    this.lastSent = { camera, size: { ...size }, dpr, channels: [...channels] };
+    this.options.send(
+      viewportMessage(this.id, this.seq, camera.center, camera.scale, [size.height, size.width], dpr, channels),
+    );
     this.options.hooks({ seq: String(this.seq) });
   }
 
@@ -165,6 +228,8 @@ export class KernelLink {
     this.options.send(readyMessage(this.id));
     this.options.hooks({ view: this.id });
     this.lastSent = null;
+    this.probeAnswered = true;
+    this.probeWaiting = null;
   }
 
   /** Say `close` (the view goes away). */

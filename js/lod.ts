@@ -29,7 +29,7 @@
  */
 
 import { levelExtent } from "./camera";
-import type { LevelInfo, Rect, Vec2 } from "./protocol";
+import type { LevelInfo, Rect, TilePlace, Vec2 } from "./protocol";
 
 /**
  * Relative tolerance when comparing a level's pixel to a device pixel (as
@@ -39,13 +39,7 @@ import type { LevelInfo, Rect, Vec2 } from "./protocol";
 export const LEVEL_RTOL = 1e-6;
 
 /** What planning needs to know about a cached tile. */
-export interface PlannedTile {
-  key: string;
-  level: number;
-  chunk: Vec2;
-  plane: string;
-  bounds: Rect;
-}
+export type PlannedTile = Pick<TilePlace, "key" | "level" | "chunk" | "plane" | "bounds">;
 
 /**
  * Coarsest level whose pixel is <= one device pixel on both axes.

@@ -1,6 +1,7 @@
 /**
  * The small information overlay in the canvas corner: level in use and zoom,
- * cursor position in world units (and the level-0 pixel under it), and how
+ * cursor position in world units (and the level-0 pixel under it), the data
+ * values there (every channel shown, from the kernel's `probe` answers), how
  * many tiles are still loading (from the kernel's `status` messages), how
  * many failed and why (in the colour of their stripes), and,
  * while tile outlines are shown, a legend: a swatch of each drawn level's
@@ -25,6 +26,8 @@ export interface OverlayState {
   cursor: string;
   /** e.g. "px 25, 80", or "". */
   pixel: string;
+  /** The data under the cursor, e.g. "DAPI 1234 · GFP 87", or "". */
+  values: string;
   /** e.g. "3 tiles loading", or "". */
   pending: string;
   /** e.g. "2 tiles failed: read timed out after 30 s", or "". */
@@ -43,14 +46,15 @@ export class Overlay {
     this.el = document.createElement("div");
     this.el.className = "sz-overlay";
     this.el.setAttribute("aria-live", "off");
-    this.lines = [0, 1, 2, 3].map(() => {
+    this.lines = [0, 1, 2, 3, 4].map(() => {
       const line = document.createElement("div");
       line.className = "sz-overlay-line";
       this.el.appendChild(line);
       return line;
     });
-    this.lines[2]!.classList.add("sz-overlay-pending");
-    this.lines[3]!.classList.add("sz-overlay-failed");
+    this.lines[2]!.classList.add("sz-overlay-values");
+    this.lines[3]!.classList.add("sz-overlay-pending");
+    this.lines[4]!.classList.add("sz-overlay-failed");
     this.legend = document.createElement("div");
     this.legend.className = "sz-overlay-line sz-legend";
     this.legend.hidden = true;
@@ -62,8 +66,9 @@ export class Overlay {
     const cursorText = [s.cursor, s.pixel].filter((t) => t !== "").join(" · ");
     this.set(0, levelText);
     this.set(1, cursorText);
-    this.set(2, s.pending);
-    this.set(3, s.failed);
+    this.set(2, s.values);
+    this.set(3, s.pending);
+    this.set(4, s.failed);
     this.setLegend(s.legend);
   }
 

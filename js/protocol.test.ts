@@ -9,6 +9,7 @@ import {
   parseSliders,
   planeKey,
   stepTarget,
+  PROTOCOL_VERSION,
   readyMessage,
   viewportMessage,
 } from "./protocol";
@@ -19,10 +20,11 @@ function tile(overrides: Record<string, unknown> = {}): Record<string, unknown> 
   return {
     type: "tile",
     view: "v1",
-    key: "0/1,2/z=3",
+    key: "0/1/2/z=3/0",
     level: 0,
     chunk: [1, 2],
     plane: "z=3",
+    channel: 0,
     bounds: [-0.5, 63.5, 63.5, 127.5],
     shape: [64, 64],
     encoding: "u16",
@@ -124,10 +126,10 @@ describe("parseKernelMessage", () => {
 
 describe("front-end messages", () => {
   it("carry exactly the documented fields", () => {
-    expect(readyMessage("v")).toEqual({ type: "ready", view: "v" });
+    expect(readyMessage("v")).toEqual({ type: "ready", view: "v", version: PROTOCOL_VERSION });
     expect(closeMessage("v")).toEqual({ type: "close", view: "v" });
     const center: [number, number] = [1, 2];
-    const m = viewportMessage("v", 3, center, 0.5, [400, 600], 2);
+    const m = viewportMessage("v", 3, center, 0.5, [400, 600], 2, [0, 2]);
     expect(m).toEqual({
       type: "viewport",
       view: "v",
@@ -136,6 +138,7 @@ describe("front-end messages", () => {
       scale: 0.5,
       size: [400, 600],
       dpr: 2,
+      channels: [0, 2],
     });
     center[0] = 99;
     expect(m.center[0]).toBe(1); // copied, not aliased

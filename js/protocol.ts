@@ -6,9 +6,18 @@
  * `docs/architecture.md` ("Viewport protocol"): message types, fields, tile
  * encodings and the traitlets of `Viewer`.
  *
- * Front end -> kernel: `ready`, `viewport`, `close` (JSON, no buffers).
+ * Version {@link PROTOCOL_VERSION}: the kernel says its own in the
+ * `protocol_version` trait; the view compares them before anything else and
+ * shows a message instead of a canvas when they differ.
+ *
+ * Front end -> kernel: `ready` (with the version), `viewport` (with the
+ * channels wanted), `close`, `histogram` (recompute the channels'
+ * histograms), `probe` (the values under the cursor) (JSON, no buffers).
  * Kernel -> front end: `tile` (one buffer: the PNG), `tile_error` (a tile
- * that could not be made, and why), `drop`, `status`.
+ * that could not be made, and why), `drop`, `status`, `probe` (the answer).
+ *
+ * The golden examples in `tests/protocol/golden.json` (made from the Python
+ * declaration) are checked against this file by `protocol.golden.test.ts`.
  *
  * Everything the kernel sends passes through {@link parseKernelMessage} (and
  * the trait parsers below) before it is used: a malformed message is
@@ -31,6 +40,9 @@ export type Vec2 = [number, number];
 /** [y0, x0, y1, x1] rectangle in world units (pixel edges). */
 export type Rect = [number, number, number, number];
 
+/** The protocol this front end speaks; must equal the kernel's `protocol_version` trait. */
+export const PROTOCOL_VERSION = 2;
+
 // --------------------------------------------------------------------------
 // Front end -> kernel
 // --------------------------------------------------------------------------
@@ -38,6 +50,7 @@ export type Rect = [number, number, number, number];
 export interface ReadyMessage {
   type: "ready";
   view: string;
+  version: number;
 }
 
 export interface ViewportMessage {
@@ -53,6 +66,8 @@ export interface ViewportMessage {
   size: Vec2;
   /** window.devicePixelRatio. */
   dpr: number;
+  /** The channels the view wants tiles of (the visible ones; the one shown in single mode). */
+  channels: number[];
 }
 
 export interface CloseMessage {
@@ -60,10 +75,24 @@ export interface CloseMessage {
   view: string;
 }
 
-export type FrontendMessage = ReadyMessage | ViewportMessage | CloseMessage;
+/** Recompute the channels' histograms (answered through the `channels` trait). */
+export interface HistogramRequest {
+  type: "histogram";
+  view: string;
+}
+
+/** The values under the cursor, at world point `world`; `id` increases per view. */
+export interface ProbeRequest {
+  type: "probe";
+  view: string;
+  id: number;
+  world: Vec2;
+}
+
+export type FrontendMessage = ReadyMessage | ViewportMessage | CloseMessage | HistogramRequest | ProbeRequest;
 
 export function readyMessage(view: string): ReadyMessage {
-  return { type: "ready", view };
+  return { type: "ready", view, version: PROTOCOL_VERSION };
 }
 
 export function viewportMessage(
@@ -73,6 +102,7 @@ export function viewportMessage(
   scale: number,
   size: Vec2,
   dpr: number,
+  channels: readonly number[],
 ): ViewportMessage {
   return {
     type: "viewport",
@@ -82,11 +112,20 @@ export function viewportMessage(
     scale,
     size: [size[0], size[1]],
     dpr,
+    channels: [...channels],
   };
 }
 
 export function closeMessage(view: string): CloseMessage {
   return { type: "close", view };
+}
+
+export function histogramRequest(view: string): HistogramRequest {
+  return { type: "histogram", view };
+}
+
+export function probeRequest(view: string, id: number, world: Vec2): ProbeRequest {
+  return { type: "probe", view, id, world: [world[0], world[1]] };
 }
 
 // --------------------------------------------------------------------------
@@ -104,6 +143,8 @@ export interface TileMessage {
   chunk: Vec2;
   /** Plane key of the non-displayed position (see {@link planeKey}). */
   plane: string;
+  /** Channel index (0 when the image has no channel axis). */
+  channel: number;
   /** World coordinates of the tile's outer pixel edges. */
   bounds: Rect;
   /** [h, w] pixels. */
@@ -118,15 +159,16 @@ export interface TileMessage {
   png: Uint8Array;
 }
 
-/** A tile the kernel could not make: its header without the pixels, and why. */
-export interface TileErrorMessage {
+/** Where a tile is: what a tile and a failed tile have in common. */
+export type TilePlace = Pick<TileMessage, "key" | "level" | "chunk" | "plane" | "channel" | "bounds">;
+
+/** A tile's header as kept and drawn (the message without routing and pixels). */
+export type TileHeader = Omit<TileMessage, "type" | "view" | "seq" | "png">;
+
+/** A tile the kernel could not make: where it is, and why. */
+export interface TileErrorMessage extends TilePlace {
   type: "tile_error";
   view: string;
-  key: string;
-  level: number;
-  chunk: Vec2;
-  plane: string;
-  bounds: Rect;
   /** Short text for people, e.g. "read timed out after 30 s". */
   error: string;
   seq: number;
@@ -153,7 +195,27 @@ export interface StatusMessage {
   seq: number;
 }
 
-export type KernelMessage = TileMessage | TileErrorMessage | DropMessage | StatusMessage;
+/** One channel's value in a `probe` answer. */
+export interface ProbeValue {
+  channel: number;
+  /** The value, or null when not finite (see `text`). */
+  value: number | null;
+  /** For people: "1234", "0.5312", "NaN", "-inf". */
+  text: string;
+}
+
+/** The answer to a {@link ProbeRequest}: level-0 pixel and each wanted channel's value. */
+export interface ProbeMessage {
+  type: "probe";
+  view: string;
+  id: number;
+  world: Vec2;
+  /** Level-0 pixel [iy, ix], or null outside the image. */
+  index: Vec2 | null;
+  values: ProbeValue[];
+}
+
+export type KernelMessage = TileMessage | TileErrorMessage | DropMessage | StatusMessage | ProbeMessage;
 
 /** Where rejections are reported; console.warn by default. */
 export type Warn = (message: string) => void;
@@ -234,6 +296,22 @@ export function parseKernelMessage(
   }
 }
 
+/** The {@link TilePlace} fields of a `tile` or `tile_error`, or null after `reject`. */
+function parsePlace(msg: Obj, reject: (why: string) => null): TilePlace | null {
+  const { type, key, level, plane, channel } = msg;
+  if (typeof key !== "string" || key === "") return reject(`${type} key ${show(key)} is not a non-empty string`);
+  if (!isNonNegInt(level)) return reject(`${type} ${key}: level ${show(level)} is not an integer >= 0`);
+  const chunk = vec2(msg.chunk, isNonNegInt);
+  if (chunk === null) return reject(`${type} ${key}: chunk ${show(msg.chunk)} is not [iy, ix]`);
+  if (typeof plane !== "string") return reject(`${type} ${key}: plane ${show(plane)} is not a string`);
+  if (!isNonNegInt(channel)) return reject(`${type} ${key}: channel ${show(channel)} is not an integer >= 0`);
+  const b = numbers(msg.bounds, 4, isFiniteNumber);
+  if (b === null || !(b[2]! > b[0]!) || !(b[3]! > b[1]!)) {
+    return reject(`${type} ${key}: bounds ${show(msg.bounds)} is not [y0, x0, y1, x1] with y1 > y0, x1 > x0`);
+  }
+  return { key, level, chunk, plane, channel, bounds: [b[0]!, b[1]!, b[2]!, b[3]!] };
+}
+
 function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): KernelMessage | null {
   const reject = (why: string): null => {
     warn(`parseKernelMessage(): ${why}`);
@@ -245,19 +323,10 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
   if (typeof view !== "string") return reject(`${show(type)} message has no string view: ${show(view)}`);
   switch (type) {
     case "tile": {
-      const { key, level, plane, encoding, value_offset, value_scale, seq } = msg;
-      if (typeof key !== "string" || key === "")
-        return reject(`tile key ${show(key)} is not a non-empty string`);
-      if (!isNonNegInt(level)) return reject(`tile ${key}: level ${show(level)} is not an integer >= 0`);
-      const chunk = vec2(msg.chunk, isNonNegInt);
-      if (chunk === null) return reject(`tile ${key}: chunk ${show(msg.chunk)} is not [iy, ix]`);
-      if (typeof plane !== "string") return reject(`tile ${key}: plane ${show(plane)} is not a string`);
-      const b = numbers(msg.bounds, 4, isFiniteNumber);
-      if (b === null || !(b[2]! > b[0]!) || !(b[3]! > b[1]!)) {
-        return reject(
-          `tile ${key}: bounds ${show(msg.bounds)} is not [y0, x0, y1, x1] with y1 > y0, x1 > x0`,
-        );
-      }
+      const place = parsePlace(msg, reject);
+      if (place === null) return null;
+      const { key } = place;
+      const { encoding, value_offset, value_scale, seq } = msg;
       const shape = vec2(msg.shape, (x) => isInt(x) && (x as number) > 0);
       if (shape === null) return reject(`tile ${key}: shape ${show(msg.shape)} is not [h, w] > 0`);
       if (encoding !== "u8" && encoding !== "u16")
@@ -270,46 +339,15 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
       const png = buffers.length > 0 ? toBytes(buffers[0]) : null;
       if (png === null || png.byteLength === 0)
         return reject(`tile ${key}: no PNG buffer (got ${buffers.length} buffers)`);
-      return {
-        type,
-        view,
-        key,
-        level,
-        chunk,
-        plane,
-        bounds: [b[0]!, b[1]!, b[2]!, b[3]!],
-        shape,
-        encoding,
-        value_offset,
-        value_scale,
-        seq,
-        png,
-      };
+      return { type, view, ...place, shape, encoding, value_offset, value_scale, seq, png };
     }
     case "tile_error": {
-      const { key, level, plane, error, seq } = msg;
-      if (typeof key !== "string" || key === "")
-        return reject(`tile_error key ${show(key)} is not a non-empty string`);
-      if (!isNonNegInt(level)) return reject(`tile_error ${key}: level ${show(level)} is not an integer >= 0`);
-      const chunk = vec2(msg.chunk, isNonNegInt);
-      if (chunk === null) return reject(`tile_error ${key}: chunk ${show(msg.chunk)} is not [iy, ix]`);
-      if (typeof plane !== "string") return reject(`tile_error ${key}: plane ${show(plane)} is not a string`);
-      const b = numbers(msg.bounds, 4, isFiniteNumber);
-      if (b === null || !(b[2]! > b[0]!) || !(b[3]! > b[1]!))
-        return reject(`tile_error ${key}: bounds ${show(msg.bounds)} is not [y0, x0, y1, x1]`);
-      if (typeof error !== "string") return reject(`tile_error ${key}: error ${show(error)} is not a string`);
-      if (!isInt(seq)) return reject(`tile_error ${key}: seq ${show(seq)} is not an integer`);
-      return {
-        type,
-        view,
-        key,
-        level,
-        chunk,
-        plane,
-        bounds: [b[0]!, b[1]!, b[2]!, b[3]!],
-        error: error.slice(0, MAX_ERROR_TEXT),
-        seq,
-      };
+      const place = parsePlace(msg, reject);
+      if (place === null) return null;
+      const { error, seq } = msg;
+      if (typeof error !== "string") return reject(`tile_error ${place.key}: error ${show(error)} is not a string`);
+      if (!isInt(seq)) return reject(`tile_error ${place.key}: seq ${show(seq)} is not an integer`);
+      return { type, view, ...place, error: error.slice(0, MAX_ERROR_TEXT), seq };
     }
     case "drop": {
       const keys = msg.keys;
@@ -325,6 +363,24 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
       if (!isNonNegInt(level)) return reject(`status level ${show(level)} is not an integer >= 0`);
       if (!isInt(seq)) return reject(`status seq ${show(seq)} is not an integer`);
       return { type, view, pending, failed, level, seq };
+    }
+    case "probe": {
+      const { id } = msg;
+      if (!isNonNegInt(id)) return reject(`probe id ${show(id)} is not an integer >= 0`);
+      const world = vec2(msg.world);
+      if (world === null) return reject(`probe ${id}: world ${show(msg.world)} is not [y, x]`);
+      const index = msg.index === null ? null : vec2(msg.index, isInt);
+      if (index === null && msg.index !== null) return reject(`probe ${id}: index ${show(msg.index)} is not [iy, ix]`);
+      if (!Array.isArray(msg.values)) return reject(`probe ${id}: values ${show(msg.values)} is not a list`);
+      const values: ProbeValue[] = [];
+      for (const v of msg.values) {
+        if (!isObject(v) || !isNonNegInt(v.channel) || typeof v.text !== "string") {
+          return reject(`probe ${id}: value ${show(v)} needs channel and text`);
+        }
+        if (v.value !== null && !isFiniteNumber(v.value)) return reject(`probe ${id}: value ${show(v.value)}`);
+        values.push({ channel: v.channel, value: v.value, text: v.text.slice(0, 64) });
+      }
+      return { type, view, id, world, index, values };
     }
     default:
       return reject(`unknown message type ${show(type)}`);
@@ -449,6 +505,51 @@ export function planeKey(sliders: readonly SliderInfo[], position: Record<string
 export function parseContrast(v: unknown): Vec2 | null {
   const a = vec2(v);
   return a !== null && a[0] <= a[1] ? a : null;
+}
+
+/** One entry of the `channels` trait. */
+export interface ChannelState {
+  name: string;
+  /** "#rrggbb". */
+  color: string;
+  contrast_limits: Vec2;
+  gamma: number;
+  visible: boolean;
+  /** Data range the contrast can span. */
+  range: Vec2;
+  /** Counts in equal bins over `range` (a coarse level), or [] until computed. */
+  histogram: number[];
+}
+
+const HEX = /^#[0-9a-f]{6}$/i;
+
+/** Parse the `channels` trait; entries that are malformed are dropped after a warning. */
+export function parseChannels(v: unknown, warn: Warn = defaultWarn): ChannelState[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) {
+    warn(`parseChannels(): channels ${show(v)} is not a list`);
+    return [];
+  }
+  const out: ChannelState[] = [];
+  for (const [i, e] of v.entries()) {
+    const limits = isObject(e) ? vec2(e.contrast_limits) : null;
+    const range = isObject(e) ? vec2(e.range) : null;
+    if (!isObject(e) || limits === null || range === null || typeof e.color !== "string" || !HEX.test(e.color)) {
+      warn(`parseChannels(): channel ${i} ${show(e)} needs color "#rrggbb", contrast_limits and range`);
+      return [];
+    }
+    const histogram = Array.isArray(e.histogram) && e.histogram.every(isNonNegInt) ? (e.histogram as number[]) : [];
+    out.push({
+      name: typeof e.name === "string" ? e.name : `${i}`,
+      color: e.color.toLowerCase(),
+      contrast_limits: limits,
+      gamma: isFiniteNumber(e.gamma) && e.gamma > 0 ? e.gamma : 1,
+      visible: e.visible !== false,
+      range,
+      histogram,
+    });
+  }
+  return out;
 }
 
 /** Parse a [y, x] trait such as `center`. */

@@ -13,6 +13,24 @@
  * Contrast, colormap and gamma are uniforms / a 256 x 1 LUT texture, so
  * changing them is only a redraw.
  *
+ * A frame is drawn in passes ({@link Renderer.beginFrame}, then
+ * {@link Renderer.drawTiles} per pass, {@link Renderer.drawFailed},
+ * {@link Renderer.drawOutlines}):
+ *
+ * - single channel: the tiles go straight to the canvas through the LUT
+ *   (`colormap`, maybe inverted);
+ * - composite (channels added, the fluorescence convention): each visible
+ *   channel's tiles are drawn into one offscreen framebuffer cleared to black
+ *   (coarse tiles under fine ones, as always), each as a black-to-colour ramp
+ *   (`color * t`), and that framebuffer is then *added* onto the canvas
+ *   (blend ONE, ONE); inside the image the canvas starts black. Drawing a
+ *   channel whole before adding it keeps a coarse fallback under a fine tile
+ *   from being counted twice. An RGB photo is three channels coloured pure
+ *   red, green and blue with windows 0..255: the sum is its exact colour.
+ *
+ * NaN: a `u16` tile marks NaN pixels with B = 255; they are drawn in the
+ * `nan` colour, and discarded when it is transparent (what lies under shows).
+ *
  * Quad corners are computed on the CPU in clip space (double precision) and
  * passed as a uniform: world coordinates can be large compared with a pixel
  * at high zoom, which float32 in a shader would not resolve.
@@ -42,11 +60,15 @@ export interface DrawItem {
   valueScale: number;
 }
 
-/** Display settings shared by all tiles. */
+/** How one pass draws its tiles' values. */
 export interface Display {
   lo: number;
   hi: number;
   gamma: number;
+  /** A black-to-colour ramp [r, g, b] in 0..1 (composite); null: the LUT (single channel). */
+  color?: [number, number, number] | null;
+  /** NaN pixels' colour [r, g, b, a] in 0..1; alpha 0 (the default) leaves them out. */
+  nan?: [number, number, number, number];
 }
 
 const VERTEX = `#version 300 es
@@ -79,6 +101,10 @@ uniform float u_hi;
 uniform float u_invgamma;
 uniform int u_solid;
 uniform vec4 u_color;
+uniform int u_ramp;
+uniform vec3 u_rgb;
+uniform vec4 u_nan;
+uniform int u_nanflag;
 in vec2 v_uv;
 out vec4 color;
 float valueAt(ivec2 texel) {
@@ -95,6 +121,11 @@ void main() {
   }
   vec2 uv = v_uv * vec2(u_size);
   vec2 footprint = fwidth(uv);
+  if (u_nanflag == 1 && texelFetch(u_tile, clamp(ivec2(floor(uv)), ivec2(0), u_size - 1), 0).b > 0.5) {
+    if (u_nan.a == 0.0) discard;
+    color = u_nan;
+    return;
+  }
   float value;
   if (max(footprint.x, footprint.y) <= 1.01) {
     value = valueAt(ivec2(floor(uv)));
@@ -121,7 +152,29 @@ void main() {
   }
   float t = u_hi > u_lo ? clamp((value - u_lo) / (u_hi - u_lo), 0.0, 1.0) : (value >= u_hi ? 1.0 : 0.0);
   t = t > 0.0 ? pow(t, u_invgamma) : 0.0;
+  if (u_ramp == 1) {
+    // 8-bit steps, as the LUT has: an RGB channel in pure red with window 0..255 is exact.
+    color = vec4(u_rgb * (floor(t * 255.0 + 0.5) / 255.0), 1.0);
+    return;
+  }
   color = texelFetch(u_lut, ivec2(int(floor(t * 255.0 + 0.5)), 0), 0);
+}`;
+
+// Adds the channel framebuffer onto the canvas (blend ONE, ONE).
+const COMPOSITE_VERTEX = `#version 300 es
+in vec2 a_unit;
+out vec2 v_uv;
+void main() {
+  v_uv = a_unit;
+  gl_Position = vec4(2.0 * a_unit - 1.0, 0.0, 1.0);
+}`;
+
+const COMPOSITE_FRAGMENT = `#version 300 es
+precision highp float;
+uniform sampler2D u_layer;
+out vec4 color;
+void main() {
+  color = vec4(texelFetch(u_layer, ivec2(gl_FragCoord.xy), 0).rgb, 1.0);
 }`;
 
 const OUTLINE_VERTEX = `#version 300 es
@@ -195,6 +248,10 @@ export class Renderer {
   private lut: WebGLTexture | null = null;
   private uniforms = new Map<string, WebGLUniformLocation | null>();
   private readonly textures = new Set<WebGLTexture>();
+  /** Composite: the channel framebuffer, its texture and the program that adds it. */
+  private layerFbo: { fbo: WebGLFramebuffer; texture: WebGLTexture; width: number; height: number } | null = null;
+  private compositeProgram: { program: WebGLProgram; vao: WebGLVertexArrayObject; buffer: WebGLBuffer } | null =
+    null;
   private outline: {
     program: WebGLProgram;
     vao: WebGLVertexArrayObject;
@@ -236,6 +293,8 @@ export class Renderer {
     gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
     gl.bindVertexArray(null);
     this.initOutlines();
+    this.initComposite();
+    this.layerFbo = null;
     this.lut = this.newTexture();
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 256, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(1024));
   }
@@ -256,6 +315,42 @@ export class Renderer {
     gl.enableVertexAttribArray(loc);
     gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
     gl.bindVertexArray(null);
+  }
+
+  private initComposite(): void {
+    const gl = this.gl;
+    const program = link(gl, COMPOSITE_VERTEX, COMPOSITE_FRAGMENT);
+    const vao = gl.createVertexArray();
+    const buffer = gl.createBuffer();
+    gl.bindVertexArray(vao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+    const loc = gl.getAttribLocation(program, "a_unit");
+    gl.enableVertexAttribArray(loc);
+    gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
+    gl.bindVertexArray(null);
+    this.compositeProgram = { program, vao, buffer };
+  }
+
+  /** The channel framebuffer, (re)made at the canvas's size. */
+  private channelTarget(): WebGLFramebuffer | null {
+    const gl = this.gl;
+    const { width, height } = this.canvas;
+    if (this.layerFbo !== null && this.layerFbo.width === width && this.layerFbo.height === height) {
+      return this.layerFbo.fbo;
+    }
+    if (this.layerFbo !== null) {
+      gl.deleteFramebuffer(this.layerFbo.fbo);
+      gl.deleteTexture(this.layerFbo.texture);
+    }
+    const texture = this.newTexture();
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, width, height, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    const fbo = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    this.layerFbo = { fbo, texture, width, height };
+    return fbo;
   }
 
   private u(name: string): WebGLUniformLocation | null {
@@ -314,32 +409,49 @@ export class Renderer {
   }
 
   /**
-   * Clear, draw the image's extent (`extent`, clip space, or null) in a
-   * slightly lighter grey, then the tiles in order, then the `failed` tiles'
-   * stripes (clip-space rectangles), then `outlines` (or null).
+   * Start a frame: clear, and fill the image's extent (`extent`, clip space,
+   * or null) in a slightly lighter grey, or black for a composite (channels
+   * are added onto it).
    */
-  draw(
-    items: readonly DrawItem[],
-    display: Display,
-    extent: [number, number, number, number] | null,
-    outlines: OutlinePlan | null = null,
-    failed: readonly [number, number, number, number][] = [],
-  ): void {
+  beginFrame(extent: [number, number, number, number] | null, composite = false): void {
     const gl = this.gl;
     if (gl.isContextLost() || this.program === null) return;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.disable(gl.BLEND);
     gl.clearColor(BACKGROUND[0], BACKGROUND[1], BACKGROUND[2], 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
+    if (extent === null) return;
     gl.useProgram(this.program);
     gl.bindVertexArray(this.vao);
-    gl.disable(gl.BLEND);
-    if (extent !== null) {
-      gl.uniform1i(this.u("u_solid"), 1);
-      gl.uniform4fv(this.u("u_color"), IMAGE_BACKGROUND);
-      gl.uniform4fv(this.u("u_clip"), extent);
-      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.uniform1i(this.u("u_solid"), 1);
+    gl.uniform4fv(this.u("u_color"), composite ? [0, 0, 0, 1] : IMAGE_BACKGROUND);
+    gl.uniform4fv(this.u("u_clip"), extent);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+  }
+
+  /**
+   * Draw one pass of tiles, in order: through the LUT onto the canvas, or,
+   * when `display.color` is set, as that colour's ramp into the channel
+   * framebuffer, which is then added onto the canvas.
+   */
+  drawTiles(items: readonly DrawItem[], display: Display): void {
+    const gl = this.gl;
+    if (gl.isContextLost() || this.program === null) return;
+    const color = display.color ?? null;
+    if (color !== null) {
+      gl.bindFramebuffer(gl.FRAMEBUFFER, this.channelTarget());
+      gl.clearColor(0, 0, 0, 1);
+      gl.clear(gl.COLOR_BUFFER_BIT);
     }
+    gl.disable(gl.BLEND);
+    gl.useProgram(this.program);
+    gl.bindVertexArray(this.vao);
     gl.uniform1i(this.u("u_solid"), 0);
+    gl.uniform1i(this.u("u_ramp"), color !== null ? 1 : 0);
+    gl.uniform3fv(this.u("u_rgb"), color ?? [1, 1, 1]);
+    gl.uniform4fv(this.u("u_nan"), display.nan ?? [0, 0, 0, 0]);
     gl.activeTexture(gl.TEXTURE1);
     gl.bindTexture(gl.TEXTURE_2D, this.lut);
     gl.uniform1i(this.u("u_lut"), 1);
@@ -349,27 +461,50 @@ export class Renderer {
     gl.uniform1f(this.u("u_invgamma"), 1 / (display.gamma > 0 ? display.gamma : 1));
     gl.activeTexture(gl.TEXTURE0);
     for (const item of items) {
+      const u16 = item.encoding === "u16";
       gl.bindTexture(gl.TEXTURE_2D, item.texture);
       gl.uniform4fv(this.u("u_clip"), item.clip);
       gl.uniform2i(this.u("u_size"), item.shape[1], item.shape[0]);
-      gl.uniform2f(this.u("u_weights"), item.encoding === "u16" ? 256 : 1, item.encoding === "u16" ? 1 : 0);
+      gl.uniform2f(this.u("u_weights"), u16 ? 256 : 1, u16 ? 1 : 0);
+      gl.uniform1i(this.u("u_nanflag"), u16 ? 1 : 0);
       gl.uniform1f(this.u("u_offset"), item.valueOffset);
       gl.uniform1f(this.u("u_scale"), item.valueScale);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     }
-    if (failed.length > 0) {
-      gl.uniform1i(this.u("u_solid"), 2);
-      gl.uniform4fv(this.u("u_color"), FAILED_COLOR);
-      for (const clip of failed) {
-        gl.uniform4fv(this.u("u_clip"), clip);
-        gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
-      }
-    }
     gl.bindVertexArray(null);
-    if (outlines !== null) this.drawOutlines(outlines);
+    if (color !== null && this.compositeProgram !== null && this.layerFbo !== null) {
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      const c = this.compositeProgram;
+      gl.useProgram(c.program);
+      gl.bindVertexArray(c.vao);
+      gl.activeTexture(gl.TEXTURE0);
+      gl.bindTexture(gl.TEXTURE_2D, this.layerFbo.texture);
+      gl.uniform1i(gl.getUniformLocation(c.program, "u_layer"), 0);
+      gl.enable(gl.BLEND);
+      gl.blendFunc(gl.ONE, gl.ONE);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+      gl.disable(gl.BLEND);
+      gl.bindVertexArray(null);
+    }
   }
 
-  private drawOutlines(plan: OutlinePlan): void {
+  /** Stripes of {@link FAILED_COLOR} over the failed tiles (clip-space rectangles). */
+  drawFailed(failed: readonly [number, number, number, number][]): void {
+    const gl = this.gl;
+    if (failed.length === 0 || gl.isContextLost() || this.program === null) return;
+    gl.useProgram(this.program);
+    gl.bindVertexArray(this.vao);
+    gl.uniform1i(this.u("u_solid"), 2);
+    gl.uniform4fv(this.u("u_color"), FAILED_COLOR);
+    for (const clip of failed) {
+      gl.uniform4fv(this.u("u_clip"), clip);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    }
+    gl.bindVertexArray(null);
+  }
+
+  /** The tile outlines planned by outlines.ts, over everything. */
+  drawOutlines(plan: OutlinePlan): void {
     const gl = this.gl;
     const o = this.outline;
     if (o === null || plan.runs.length === 0) return;
@@ -395,6 +530,17 @@ export class Renderer {
     if (this.vao !== null) gl.deleteVertexArray(this.vao);
     if (this.program !== null) gl.deleteProgram(this.program);
     this.lut = this.buffer = this.vao = this.program = null;
+    if (this.layerFbo !== null) {
+      gl.deleteFramebuffer(this.layerFbo.fbo);
+      gl.deleteTexture(this.layerFbo.texture);
+      this.layerFbo = null;
+    }
+    if (this.compositeProgram !== null) {
+      gl.deleteBuffer(this.compositeProgram.buffer);
+      gl.deleteVertexArray(this.compositeProgram.vao);
+      gl.deleteProgram(this.compositeProgram.program);
+      this.compositeProgram = null;
+    }
     if (this.outline !== null) {
       gl.deleteBuffer(this.outline.buffer);
       gl.deleteVertexArray(this.outline.vao);

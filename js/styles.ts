@@ -154,4 +154,53 @@ export const CSS = `
   margin: 0;
   accent-color: var(--sz-accent);
 }
+.simplezarr-viewer .sz-channels {
+  padding: 4px 4px 2px;
+  color: var(--sz-fg);
+}
+.simplezarr-viewer .sz-channels-toggle {
+  border: 0;
+  background: none;
+  color: var(--sz-fg);
+  font: 600 12px/20px var(--sz-font);
+  cursor: pointer;
+  padding: 0;
+}
+.simplezarr-viewer .sz-channels-toggle::before { content: "▸ "; }
+.simplezarr-viewer .sz-channels-toggle[aria-expanded="true"]::before { content: "▾ "; }
+.simplezarr-viewer .sz-channels-body {
+  display: flex;
+  flex-direction: column;
+  gap: 6px;
+  padding: 4px 0 2px;
+}
+.simplezarr-viewer .sz-channels-body[hidden],
+.simplezarr-viewer .sz-channel-mode[hidden],
+.simplezarr-viewer .sz-channel-single[hidden],
+.simplezarr-viewer .sz-channel-visible[hidden],
+.simplezarr-viewer .sz-channel-color[hidden] { display: none; }
+.simplezarr-viewer .sz-channel[data-dim] { opacity: 0.45; }
+.simplezarr-viewer .sz-channel[hidden] { display: none; }
+.simplezarr-viewer .sz-channel-mode { align-self: flex-start; }
+.simplezarr-viewer .sz-channel-head {
+  display: flex;
+  align-items: center;
+  gap: 8px;
+  font-variant-numeric: tabular-nums;
+}
+.simplezarr-viewer .sz-channel-name { font-weight: 600; min-width: 6em; }
+.simplezarr-viewer .sz-channel-window { opacity: 0.8; flex: 1; }
+.simplezarr-viewer .sz-channel-color { width: 28px; height: 20px; padding: 0; border: 0; background: none; }
+.simplezarr-viewer .sz-channel-auto { height: 20px; line-height: 20px; }
+.simplezarr-viewer .sz-channel-contrast {
+  position: relative;
+  display: grid;
+  grid-template-rows: 24px 16px 16px;
+  max-width: 420px;
+}
+.simplezarr-viewer .sz-channel-histogram { width: 100%; height: 24px; background: rgba(127, 127, 127, 0.12); }
+.simplezarr-viewer .sz-channel-contrast input[type="range"] { width: 100%; margin: 0; accent-color: var(--sz-accent); }
+.simplezarr-viewer .sz-channel-single { display: flex; align-items: center; gap: 12px; }
+.simplezarr-viewer .sz-channel-label { display: flex; align-items: center; gap: 4px; }
+.simplezarr-viewer .sz-overlay-values { color: #9fe0ff; }
 `;

@@ -10,11 +10,12 @@ function info(key: string, shape: [number, number] = [4, 4]): TileInfo {
     level: 0,
     chunk: [0, 0],
     plane: "",
+    channel: 0,
     bounds: [0, 0, shape[0], shape[1]],
     shape,
     encoding: "u8",
-    valueOffset: 0,
-    valueScale: 1,
+    value_offset: 0,
+    value_scale: 1,
   };
 }
 

@@ -31,20 +31,10 @@
  * Generic in the texture type so that it can be tested without WebGL.
  */
 
-import type { Encoding, Rect, Vec2 } from "./protocol";
+import type { TileHeader, Vec2 } from "./protocol";
 
-/** A tile's header, as needed for drawing. */
-export interface TileInfo {
-  key: string;
-  level: number;
-  chunk: Vec2;
-  plane: string;
-  bounds: Rect;
-  shape: Vec2;
-  encoding: Encoding;
-  valueOffset: number;
-  valueScale: number;
-}
+/** A tile's header, as needed for drawing (the `tile` message's, see protocol.ts). */
+export type TileInfo = TileHeader;
 
 export interface CachedTile<T> extends TileInfo {
   /** Null while the first decode of this key is in flight. */
@@ -65,7 +55,7 @@ export interface TileCacheOptions<T> {
   warn?: (message: string) => void;
 }
 
-export const DEFAULT_MAX_TILES = 512;
+export const DEFAULT_MAX_TILES = 2048;
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** RGBA8 texture bytes of a tile of `shape`. */

@@ -34,7 +34,7 @@ import {
   zoomFromScale,
 } from "./camera";
 import { CameraSync } from "./camerasync";
-import { isColormap } from "./colormaps";
+import { ChannelSync } from "./channelsync";
 import { SliderPanel, createToolbar } from "./controls";
 import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
 import { formatPending, formatPosition, formatZoom } from "./format";
@@ -47,9 +47,9 @@ import { ScaleBar, chooseScaleBar } from "./scalebar";
 import {
   type LevelInfo,
   type SliderInfo,
+  PROTOCOL_VERSION,
   type Vec2,
   isFiniteNumber,
-  parseContrast,
   parseLevels,
   parsePosition,
   parseSliders,
@@ -77,6 +77,12 @@ interface Traits {
   show_tiles: unknown;
   scale_bar: unknown;
   _fit_pending: unknown;
+  channels: unknown;
+  channel_mode: unknown;
+  channel_axis: unknown;
+  invert: unknown;
+  nan_color: unknown;
+  protocol_version: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -98,7 +104,10 @@ class ViewerView {
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
   private readonly link: KernelLink;
+  private readonly channelSync: ChannelSync;
   private readonly cleanups: (() => void)[] = [];
+  /** The last `probe` answer: the values under the cursor, for the overlay. */
+  private probed = "";
 
   private levels: LevelInfo[] = [];
   private sliders: SliderInfo[] = [];
@@ -132,6 +141,15 @@ class ViewerView {
       zoomOut: () => this.zoomAtCenter(1 / 1.5),
       toggleTiles: () => this.toggleTiles(),
     });
+    this.channelSync = new ChannelSync(
+      model,
+      (lut) => {
+        if (lut) this.layer?.setColormap(this.colormap(), this.channelSync.invert());
+        this.showSliders(); // the mode decides whether the channel axis has a slider
+        this.request();
+      },
+      () => this.link.requestHistogram(),
+    );
     this.sliderPanel = new SliderPanel((name, index) => {
       this.activeSlider = name;
       this.setSlider(name, index);
@@ -141,6 +159,7 @@ class ViewerView {
       scaleBar: this.scaleBar.el,
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
+      channels: this.channelSync.panel.el,
     }));
 
     try {
@@ -156,10 +175,30 @@ class ViewerView {
       hooks: (hooks) => setHooks(this.root, hooks),
       tiles: this.layer,
       onStatus: () => this.updateOverlay(),
+      onProbe: (m) => {
+        const names = this.channelSync.channelsState();
+        const several = m.values.length > 1;
+        this.probed = m.values
+          .map((v) => (several ? `${names[v.channel]?.name ?? v.channel} ${v.text}` : v.text))
+          .join(" · ");
+        this.updateOverlay();
+      },
     });
+    setHooks(this.root, INITIAL_HOOKS);
+    const version = model.get("protocol_version");
+    if (version !== PROTOCOL_VERSION) {
+      // A kernel of another version: say so instead of drawing something wrong.
+      showMessage(
+        this.stage,
+        `simplezarr: this page's viewer speaks protocol ${PROTOCOL_VERSION}, the kernel's speaks ` +
+          `${JSON.stringify(version ?? "none")}. Restart the kernel and reload the page.`,
+      );
+      setHooks(this.root, { protocolMismatch: "1" });
+      this.disposed = true;
+      return;
+    }
     this.listen("msg:custom", (msg: unknown, buffers: unknown[]) => this.link.receive(msg, buffers));
     this.link.start();
-    setHooks(this.root, INITIAL_HOOKS);
 
     this.readLevels();
     this.readSliders();
@@ -175,9 +214,9 @@ class ViewerView {
     this.listen("change:position", () => this.readSliders());
     this.listen("change:center", () => this.onCameraTrait("center"));
     this.listen("change:zoom", () => this.onCameraTrait("zoom"));
-    this.listen("change:contrast_limits", () => this.request());
-    this.listen("change:gamma", () => this.request());
-    this.listen("change:colormap", () => this.applyColormap());
+    for (const name of ["channels", "channel_mode", "channel_axis", "colormap", "invert", "nan_color"] as const) {
+      this.listen(`change:${name}`, () => this.channelSync.onTrait(name));
+    }
     this.listen("change:unit", () => this.request());
     this.listen("change:name", () => this.updateTitle());
     this.listen("change:height", () => this.applyHeight());
@@ -194,6 +233,7 @@ class ViewerView {
         toggleTiles: () => this.toggleTiles(),
         hover: (at) => {
           this.hover = at;
+          this.probe();
           this.updateOverlay();
         },
       }),
@@ -210,7 +250,7 @@ class ViewerView {
     };
     const onRestored = (): void => {
       if (this.disposed) return;
-      this.layer?.restore(this.colormap());
+      this.layer?.restore(this.colormap(), this.channelSync.invert());
       this.restartView();
     };
     this.canvas.addEventListener("webglcontextlost", onLost);
@@ -245,8 +285,27 @@ class ViewerView {
   private readSliders(): void {
     this.sliders = parseSliders(this.model.get("sliders"));
     this.position = parsePosition(this.model.get("position"));
-    this.sliderPanel.update(this.sliders, this.position);
-    this.setPlane(planeKey(this.sliders, this.position));
+    this.showSliders();
+    this.channelSync.onTrait("position");
+  }
+
+  /**
+   * Update the slider panel and the plane. The channel axis is no part of the
+   * plane (channels are passes); in a composite it has no slider either.
+   */
+  private showSliders(): void {
+    const axis = this.channelSync.channelAxis;
+    const hide = this.channelSync.composite ? axis : null;
+    this.sliderPanel.update(
+      this.sliders.filter((s) => s.name !== hide),
+      this.position,
+    );
+    this.setPlane(
+      planeKey(
+        this.sliders.filter((s) => s.name !== axis),
+        this.position,
+      ),
+    );
   }
 
   private setPlane(plane: string): void {
@@ -259,10 +318,9 @@ class ViewerView {
   private setSlider(name: string, index: number): void {
     if (!Number.isInteger(index)) return;
     this.position = { ...this.position, [name]: index };
-    this.sliderPanel.update(this.sliders, this.position);
-    this.setPlane(planeKey(this.sliders, this.position));
     this.model.set("position", { ...this.position });
     this.model.save_changes();
+    this.showSliders();
   }
 
   private stepSlider(delta: number): void {
@@ -281,14 +339,11 @@ class ViewerView {
   }
 
   private colormap(): string {
-    const name = this.model.get("colormap");
-    if (isColormap(name)) return name;
-    if (name !== undefined && name !== null) warn(`unknown colormap ${JSON.stringify(name)}; using gray`);
-    return "gray";
+    return this.channelSync.colormap();
   }
 
   private applyColormap(): void {
-    this.layer?.setColormap(this.colormap());
+    this.layer?.setColormap(this.colormap(), this.channelSync.invert());
     this.request();
   }
 
@@ -410,7 +465,9 @@ class ViewerView {
     if (this.disposed) return;
     try {
       this.camera ??= this.cameraSync.read(this.size, this.limits());
-      if (this.camera !== null && this.layer !== null) this.link.sendViewport(this.camera, this.size, this.dpr);
+      if (this.camera !== null && this.layer !== null) {
+        this.link.sendViewport(this.camera, this.size, this.dpr, this.channelSync.wanted());
+      }
       this.draw();
     } catch (err) {
       warn(`frame failed: ${String(err)}`);
@@ -422,31 +479,36 @@ class ViewerView {
 
   private draw(): void {
     if (this.layer === null) return;
-    const display = this.display();
+    const passes = this.channelSync.passes();
+    const composite = this.channelSync.composite;
     const outlines = this.showTiles();
-    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, display, outlines);
+    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, passes, composite, outlines);
     this.levelsDrawn = stats.levels;
     if (stats.level >= 0) this.levelInUse = stats.level;
-    setHooks(
-      this.root,
-      frameHooks({
+    const first = passes[0]?.display ?? { lo: 0, hi: 1, gamma: 1 };
+    setHooks(this.root, {
+      ...frameHooks({
         stats,
-        display,
-        colormap: this.colormap(),
+        display: { lo: first.lo, hi: first.hi, gamma: first.gamma },
+        colormap: composite ? "composite" : this.colormap(),
         outlines,
         camera: this.camera,
         size: this.size,
         tilesCached: this.layer.cache.size,
       }),
-    );
+      passes: JSON.stringify(passes.map((p) => p.channel)),
+    });
   }
 
-  private display(): Display {
-    const limits = parseContrast(this.model.get("contrast_limits"));
-    const dtype = this.model.get("dtype");
-    const [lo, hi] = limits ?? (dtype === "uint8" ? [0, 255] : [0, 65535]);
-    const gamma = this.model.get("gamma");
-    return { lo, hi, gamma: isFiniteNumber(gamma) && gamma > 0 ? gamma : 1 };
+  /** Ask the kernel for the values under the cursor (throttled in the link). */
+  private probe(): void {
+    const cam = this.camera;
+    const l0 = this.levels[0];
+    if (cam === null || l0 === undefined || this.hover === null) {
+      this.probed = "";
+      return;
+    }
+    this.link.probe(screenToWorld(cam, this.size, this.hover));
   }
 
   private updateOverlay(): void {
@@ -470,6 +532,7 @@ class ViewerView {
       zoom: cam !== null && l0 !== undefined ? formatZoom(zoomFromScale(l0, cam.scale)) : "",
       cursor,
       pixel,
+      values: this.hover === null ? "" : this.probed,
       pending: formatPending(this.link.pending),
       failed: this.layer?.failures.summary() ?? "",
       legend: this.showTiles()
@@ -500,6 +563,7 @@ class ViewerView {
     this.sliderPanel.dispose();
     this.overlay.dispose();
     this.scaleBar.dispose();
+    this.channelSync.dispose();
     this.layer?.dispose();
     this.root.remove();
   }

@@ -114,7 +114,7 @@ def expected_level(info: MultiscaleInfo, scale_css: float, dpr: float) -> int:
 
 async def canvas_pixel(page: Any, i: int, css_yx: tuple[float, float]) -> tuple[int, int, int]:
     url = await page.evaluate(
-        f"(i) => document.querySelectorAll('{ROOT} canvas')[i].toDataURL('image/png')", i
+        f"(i) => document.querySelectorAll('{ROOT} .sz-canvas')[i].toDataURL('image/png')", i
     )
     img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
     dpr = await page.evaluate("() => window.devicePixelRatio")
@@ -124,7 +124,7 @@ async def canvas_pixel(page: Any, i: int, css_yx: tuple[float, float]) -> tuple[
 
 async def canvas(page: Any) -> np.ndarray:
     """The canvas's drawing buffer as (h, w, 3) uint8."""
-    url = await page.evaluate(f"() => document.querySelector('{ROOT} canvas').toDataURL()")
+    url = await page.evaluate(f"() => document.querySelector('{ROOT} .sz-canvas').toDataURL()")
     png = base64.b64decode(url.split(",", 1)[1])
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 

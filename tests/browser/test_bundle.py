@@ -119,7 +119,7 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
         assert bridge.custom_sent == tiles_before  # contrast needs no round trip
 
         # 4. Drag pans: the camera moves by the drag, in world units.
-        box = await page.locator(f"{ROOT} canvas").bounding_box()
+        box = await page.locator(f"{ROOT} .sz-canvas").bounding_box()
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         await page.mouse.move(cx, cy)
         await page.mouse.down()
@@ -152,7 +152,7 @@ async def _drive(node: Any, info: MultiscaleInfo, shots: Path) -> None:
 
         # 6. A new view starts in the middle of the stack; a key steps z.
         assert viewer.position == {"z": 1} and d["plane"] == "z=1"
-        await page.locator(f"{ROOT} canvas").focus()
+        await page.locator(f"{ROOT} .sz-canvas").focus()
         await page.keyboard.press("]")
         d = await settled(page, plane="z=2")
         assert viewer.position == {"z": 2}

@@ -69,7 +69,7 @@ async def _drive() -> None:
         assert viewer.zoom == pytest.approx(1 / fitted["scale"])
 
         # The user zooms in about a point and drags.
-        box = await page.locator(f"{ROOT} canvas").bounding_box()
+        box = await page.locator(f"{ROOT} .sz-canvas").bounding_box()
         await page.mouse.move(box["x"] + 200, box["y"] + 150)
         for _ in range(3):
             await page.mouse.wheel(0, -200)

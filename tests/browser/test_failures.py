@@ -80,7 +80,7 @@ async def _drive() -> None:
 
         # The store recovers; a later view (a small pan) retries and the tile arrives.
         store.fail.clear()
-        await page.locator(f"{ROOT} canvas").focus()
+        await page.locator(f"{ROOT} .sz-canvas").focus()
         await page.keyboard.press("ArrowLeft")
         d = await _wait(
             page, "d.tilesFailed === '0' && d.tilesPending === '0' && d.complete === '1'"

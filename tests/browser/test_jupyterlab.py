@@ -89,7 +89,9 @@ def _check_pixel(
     """The canvas pixel at ``css`` shows the data under it through the gray contrast."""
     cam, display = json.loads(d["camera"]), json.loads(d["display"])
     assert display["colormap"] == "gray" and display["gamma"] == 1
-    url = page.evaluate(f"() => document.querySelector('{VIEWER} canvas').toDataURL('image/png')")
+    url = page.evaluate(
+        f"() => document.querySelector('{VIEWER} .sz-canvas').toDataURL('image/png')"
+    )
     img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
     dpr = page.evaluate("() => window.devicePixelRatio")
     r, g, b = (int(v) for v in img[int(css[0] * dpr), int(css[1] * dpr)])
@@ -151,7 +153,7 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         assert zoom == pytest.approx(info.scales[0].spatial_scale[-1] / cam["scale"], abs=1e-4), (
             text
         )
-        canvas = page.locator(f"{VIEWER} canvas").first
+        canvas = page.locator(f"{VIEWER} .sz-canvas").first
         canvas.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "lab-1-fit.png"))
 
@@ -245,7 +247,7 @@ def test_pyramids_notebook_in_jupyterlab(tmp_path: Path) -> None:
         )
         page.screenshot(path=str(shots / "lab-5-pyramids.png"))
         # Zoom in: the level changes, and so does the label.
-        box = first.locator("canvas").bounding_box()
+        box = first.locator(".sz-canvas").bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         for _ in range(4):
             page.mouse.wheel(0, -240)

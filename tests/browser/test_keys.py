@@ -115,7 +115,7 @@ def test_keys_stay_in_the_viewer(tmp_path: Path, app: str) -> None:
         assert before["cells"] == len(CELLS) and before["dialogs"] == 0
 
         # The canvas: arrows pan it; notebook keys do nothing.
-        canvas = page.locator(f"{VIEWER} canvas")
+        canvas = page.locator(f"{VIEWER} .sz-canvas")
         canvas.click()
         cam0 = json.loads(_root(page)["camera"])
         page.keyboard.press("ArrowRight")

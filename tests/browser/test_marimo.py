@@ -78,7 +78,7 @@ def test_viewer_in_marimo_draws_and_keeps_keys(tmp_path: Path) -> None:
         page.get_by_test_id("run-button").last.click()  # run all (the notebook opens stale)
         viewer = page.locator(VIEWER).first
         viewer.wait_for(timeout=WAIT_MS)
-        viewer.locator("canvas").wait_for(timeout=WAIT_MS)
+        viewer.locator(".sz-canvas").wait_for(timeout=WAIT_MS)
         page.wait_for_function(
             """() => { const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot?.querySelector('.simplezarr-viewer'));
             const d = host?.shadowRoot.querySelector('.simplezarr-viewer').dataset;
@@ -88,13 +88,13 @@ def test_viewer_in_marimo_draws_and_keeps_keys(tmp_path: Path) -> None:
         source = server.path.read_text()
 
         # The canvas: arrows pan; notebook keys do nothing.
-        viewer.locator("canvas").click()
+        viewer.locator(".sz-canvas").click()
         cam0 = json.loads(_data(page)["camera"])
         page.keyboard.press("ArrowRight")
         page.keyboard.press("ArrowDown")
         for key in KEYS:
             page.keyboard.press(key)
-        viewer.locator("canvas").focus()
+        viewer.locator(".sz-canvas").focus()
         page.keyboard.press("ArrowRight")
         cam1 = json.loads(_data(page)["camera"])
         assert cam1["center"][1] > cam0["center"][1] and cam1["center"][0] > cam0["center"][0]

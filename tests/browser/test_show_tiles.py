@@ -151,7 +151,7 @@ async def _drive(node: Any, shots: Path) -> None:
         assert await button.get_attribute("aria-pressed") == "false"
 
         # The `t` key toggles too.
-        await page.locator(f"{ROOT} canvas").focus()
+        await page.locator(f"{ROOT} .sz-canvas").focus()
         await page.keyboard.press("t")
         await asyncio.wait_for(until(lambda: viewer.show_tiles is True), 30)
         await _shows(page, "1")
