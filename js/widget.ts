@@ -177,8 +177,11 @@ class ViewerView {
       onStatus: () => this.updateOverlay(),
       onProbe: (m) => {
         const names = this.channelSync.channelsState();
-        const several = m.values.length > 1;
-        this.probed = m.values
+        // The channels shown now (one hidden since the kernel last heard of it is left out).
+        const shown = new Set(this.channelSync.wanted());
+        const values = m.values.filter((v) => shown.has(v.channel));
+        const several = values.length > 1;
+        this.probed = values
           .map((v) => (several ? `${names[v.channel]?.name ?? v.channel} ${v.text}` : v.text))
           .join(" · ");
         this.updateOverlay();
