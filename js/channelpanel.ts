@@ -26,8 +26,8 @@ export interface PanelActions {
   mode(mode: ChannelMode): void;
   colormap(name: string): void;
   invert(on: boolean): void;
-  /** The panel was opened: histograms may be needed. */
-  opened(): void;
+  /** The user opened or closed the panel. */
+  toggled(open: boolean): void;
 }
 
 /** What the panel shows. */
@@ -83,7 +83,10 @@ export class ChannelPanel {
     this.toggle.textContent = "Channels";
     this.body = el("div", "sz-channels-body");
     this.body.hidden = true;
-    this.toggle.addEventListener("click", () => this.setOpen(!this.open));
+    this.toggle.addEventListener("click", () => {
+      this.setOpen(!this.open);
+      this.actions.toggled(this.open);
+    });
 
     this.modeSelect = el("select", "sz-channel-mode", { "aria-label": "Channel mode" });
     for (const [value, text] of [
@@ -133,7 +136,6 @@ export class ChannelPanel {
   setOpen(open: boolean): void {
     this.body.hidden = !open;
     this.toggle.setAttribute("aria-expanded", String(open));
-    if (open) this.actions.opened();
   }
 
   /** Show `s`; rows are rebuilt only when the channels' names or count change. */

@@ -2,7 +2,8 @@
  * One view's channel state, bound to the traits, and its panel.
  *
  * Reads `channels`, `channel_mode`, `channel_axis`, `colormap`, `invert`,
- * `nan_color` (and `position` for the channel shown in single mode); gives
+ * `nan_color`, `show_channels` (and `position` for the channel shown in
+ * single mode); gives
  * the frame its passes ({@link ChannelSync.passes}) and the kernel the
  * channels to send ({@link ChannelSync.wanted}).
  *
@@ -23,7 +24,14 @@ import { isColormap } from "./colormaps";
 import type { Pass } from "./layer";
 import { type ChannelState, parseChannels, parsePosition } from "./protocol";
 
-export type ChannelTrait = "channels" | "channel_mode" | "channel_axis" | "colormap" | "invert" | "nan_color";
+export type ChannelTrait =
+  | "channels"
+  | "channel_mode"
+  | "channel_axis"
+  | "colormap"
+  | "invert"
+  | "nan_color"
+  | "show_channels";
 
 /** The part of the anywidget model this needs. */
 export interface ChannelModel {
@@ -54,9 +62,17 @@ export class ChannelSync {
       mode: (mode) => this.write("channel_mode", mode),
       colormap: (name) => this.write("colormap", name),
       invert: (on) => this.write("invert", on),
-      opened: () => this.maybeHistogram(),
+      toggled: (open) => {
+        this.write("show_channels", open);
+        if (open) this.maybeHistogram();
+      },
     });
     this.read();
+  }
+
+  /** The view is linked to the kernel: open the panel if asked (it may request histograms). */
+  start(): void {
+    this.showPanel();
   }
 
   /** The name of the channel axis ("" without one). */
@@ -116,6 +132,7 @@ export class ChannelSync {
   onTrait(name: ChannelTrait | "position"): void {
     if (this.writing) return;
     if (name === "channels") this.read();
+    if (name === "show_channels") this.showPanel();
     this.refreshPanel();
     this.changed(name === "colormap" || name === "invert");
   }
@@ -133,6 +150,13 @@ export class ChannelSync {
       colormap: this.colormap(),
       invert: this.invert(),
     });
+  }
+
+  /** Open or close the panel as the `show_channels` trait says. */
+  private showPanel(): void {
+    const open = this.model.get("show_channels") === true;
+    this.panel.setOpen(open);
+    if (open) this.maybeHistogram();
   }
 
   private maybeHistogram(): void {

@@ -82,6 +82,7 @@ interface Traits {
   channel_axis: unknown;
   invert: unknown;
   nan_color: unknown;
+  show_channels: unknown;
   protocol_version: unknown;
 }
 
@@ -202,6 +203,7 @@ class ViewerView {
     }
     this.listen("msg:custom", (msg: unknown, buffers: unknown[]) => this.link.receive(msg, buffers));
     this.link.start();
+    this.channelSync.start();
 
     this.readLevels();
     this.readSliders();
@@ -217,7 +219,16 @@ class ViewerView {
     this.listen("change:position", () => this.readSliders());
     this.listen("change:center", () => this.onCameraTrait("center"));
     this.listen("change:zoom", () => this.onCameraTrait("zoom"));
-    for (const name of ["channels", "channel_mode", "channel_axis", "colormap", "invert", "nan_color"] as const) {
+    const channelTraits = [
+      "channels",
+      "channel_mode",
+      "channel_axis",
+      "colormap",
+      "invert",
+      "nan_color",
+      "show_channels",
+    ] as const;
+    for (const name of channelTraits) {
       this.listen(`change:${name}`, () => this.channelSync.onTrait(name));
     }
     this.listen("change:unit", () => this.request());

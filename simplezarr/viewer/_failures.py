@@ -173,6 +173,8 @@ class FailedTiles:
         stats: Any
         pool: ChunkPool
 
+        def on_load(self, chunk_location: ChunkLocation) -> None: ...
+
         def drop_chunk(self, level: int, index: tuple[int, ...]) -> None: ...
         def _get(self, k: _Key) -> None: ...
         def _status_later(self) -> None: ...
@@ -205,10 +207,15 @@ class FailedTiles:
         assert call_soon is not None
 
         def done(future: Future[Any]) -> None:  # runs on a read thread
-            if future.cancelled() or future.exception() is None:
+            if future.cancelled():
                 return
             try:
-                call_soon(self._fail, (loc.level, loc.index), future.exception(), loc)
+                if future.exception() is None:
+                    # A second wake-up besides the pool's load handler: starting a
+                    # tile is idempotent, and a tile must never wait on a lost event.
+                    call_soon(self.on_load, loc)
+                else:
+                    call_soon(self._fail, (loc.level, loc.index), future.exception(), loc)
             except RuntimeError:
                 pass  # the loop is closed
 

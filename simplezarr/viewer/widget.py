@@ -178,6 +178,10 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     scale_bar : bool
         Show a scale bar (bottom right): a round length (1, 2 or 5 times a
         power of ten, in nm, µm, mm, ...) re-chosen as you zoom.
+    show_channels : bool
+        Open the channel panel below the view (per channel: visibility,
+        colour, contrast window over a histogram, auto; colormap, gamma and
+        invert for one channel). Its toggle writes this trait too.
     position : mapping, optional
         Level-0 index per non-displayed axis (see :attr:`sliders`).
     center : (float, float), optional
@@ -232,6 +236,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     height = traitlets.Int(500).tag(sync=True)
     show_tiles = traitlets.Bool(False).tag(sync=True)
     scale_bar = traitlets.Bool(True).tag(sync=True)
+    show_channels = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -251,6 +256,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         height: int = 500,
         show_tiles: bool = False,
         scale_bar: bool = True,
+        show_channels: bool = False,
         position: Mapping[str, int] | None = None,
         center: Sequence[float] | None = None,
         zoom: float | None = None,
@@ -333,6 +339,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.height = height
         self.show_tiles = show_tiles
         self.scale_bar = scale_bar
+        self.show_channels = show_channels
         camera = provisional_camera(
             layout.levels, (float(height), DEFAULT_VIEW_WIDTH), center=center, zoom=zoom or None
         )

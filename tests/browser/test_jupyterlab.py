@@ -197,6 +197,11 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
             return r && r.dataset.complete === '1' && r.dataset.tilesPending === '0'; }""",
             timeout=FIRST_RUN_MS,
         )
+        # The cells stack is composited in colour, its channel panel open.
+        assert second.get_attribute("data-passes") == "[0,1,2]"
+        assert json.loads(second.get_attribute("data-display"))["colormap"] == "composite"
+        assert second.locator(".sz-channels-body").is_visible()
+        assert second.locator(".sz-channel").count() == 3
         page.screenshot(path=str(shots / "lab-3-cells.png"))
         # And the 1e12-pixel virtual image, with tile outlines on.
         third = page.locator(".jp-NotebookPanel .simplezarr-viewer").nth(2)
