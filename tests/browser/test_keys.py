@@ -30,10 +30,13 @@ VIEWER = ".jp-Notebook .simplezarr-viewer"
 NOTEBOOK_KEYS = ["d", "d", "0", "0", "a", "b", "x", "z", "m", "y", "Shift+M", "c", "v"]
 
 CELLS = [
-    "import numpy as np\nimport simplezarr\n\n"
-    "z, y, x = np.mgrid[0:8, 0:256, 0:320]\n"
-    "vol = ((x * 7 + y * 3 + z * 500) % 4000).astype(np.uint16)\n"
-    "v = simplezarr.Viewer(vol, height=300)\n"
+    "import numpy as np\nimport zarr\nimport simplezarr\n"
+    "from simplezarr.utils import write_multiscale\n\n"
+    "c, z, y, x = np.mgrid[0:2, 0:8, 0:256, 0:320]\n"
+    "vol = ((x * 7 + y * 3 + z * 500 + c * 900) % 4000).astype(np.uint16)\n"
+    "store = zarr.storage.MemoryStore()\n"
+    "write_multiscale(vol, store, axes='czyx', chunks=(1, 1, 128, 128))\n"
+    "v = simplezarr.Viewer(zarr.open_group(store, mode='r'), height=300)\n"
     "v",
     "after = 1",
     "also_after = 2",
@@ -111,6 +114,9 @@ def test_keys_stay_in_the_viewer(tmp_path: Path, app: str) -> None:
         page.evaluate(
             "() => { const w = window.jupyterapp.shell.currentWidget; w.content.activeCellIndex = 0; w.content.mode = 'command'; }"
         )
+        # Two channels, composited in colour (green and magenta), with no c slider.
+        assert _root(page)["passes"] == "[0,1]"
+        assert json.loads(_root(page)["display"])["colormap"] == "composite"
         before = _notebook_state(page)
         assert before["cells"] == len(CELLS) and before["dialogs"] == 0
 

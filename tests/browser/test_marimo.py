@@ -33,11 +33,15 @@ app = marimo.App()
 def _():
     import marimo as mo
     import numpy as np
+    import zarr
     import simplezarr
+    from simplezarr.utils import write_multiscale
 
-    z, y, x = np.mgrid[0:8, 0:256, 0:320]
-    vol = ((x * 7 + y * 3 + z * 500) % 4000).astype(np.uint16)
-    view = mo.ui.anywidget(simplezarr.Viewer(vol, height=300))
+    c, z, y, x = np.mgrid[0:2, 0:8, 0:256, 0:320]
+    vol = ((x * 7 + y * 3 + z * 500 + c * 900) % 4000).astype(np.uint16)
+    store = zarr.storage.MemoryStore()
+    write_multiscale(vol, store, axes="czyx", chunks=(1, 1, 128, 128))
+    view = mo.ui.anywidget(simplezarr.Viewer(zarr.open_group(store, mode="r"), height=300))
     view
     return
 
@@ -86,6 +90,9 @@ def test_viewer_in_marimo_draws_and_keeps_keys(tmp_path: Path) -> None:
             timeout=WAIT_MS,
         )
         source = server.path.read_text()
+        # Two channels, composited in colour, with their panel below the view.
+        assert _data(page)["passes"] == "[0,1]"
+        assert json.loads(_data(page)["display"])["colormap"] == "composite"
 
         # The canvas: arrows pan; notebook keys do nothing.
         viewer.locator(".sz-canvas").click()
