@@ -66,6 +66,53 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def _server(
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    ready_url: str,
+    cwd: Path | None,
+) -> Iterator[None]:
+    """Run ``cmd`` (a server on 127.0.0.1) until ``ready_url`` answers 200; stop its group after.
+
+    Waits on the server's own status endpoint (the fact), at most 120 s, and
+    fails with the end of the server's log if it exits first.
+    """
+    log = open(log_path, "wb")  # closed in the finally below
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}: "
+                    + log_path.read_text(errors="replace")[-3000:]
+                )
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.25)
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
 @dataclass
 class JupyterLab:
     """A running JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) server."""
@@ -98,56 +145,25 @@ def jupyterlab(tmp: Path, app: str = "lab") -> Iterator[JupyterLab]:
         env[f"JUPYTER_{name}_DIR"] = str(tmp / name.lower())
     # The kernel must import this checkout's simplezarr and find its demo cache.
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    log = open(tmp / "jupyterlab.log", "wb")  # closed in the finally below
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / f"jupyter-{app}"),
-            "--no-browser",
-            "--allow-root",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            f"--{cls}.expose_app_in_browser=True",
-            *(_LAB_ONLY if app == "lab" else []),
-            f"--{cls}.user_settings_dir={settings}",
-            f"--{cls}.workspaces_dir={tmp / 'workspaces'}",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    cmd = [
+        str(Path(sys.executable).parent / f"jupyter-{app}"),
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--{cls}.expose_app_in_browser=True",
+        *(_LAB_ONLY if app == "lab" else []),
+        f"--{cls}.user_settings_dir={settings}",
+        f"--{cls}.workspaces_dir={tmp / 'workspaces'}",
+    ]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"jupyter-lab exited with {proc.returncode}: "
-                    + (tmp / "jupyterlab.log").read_text(errors="replace")[-3000:]
-                )
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                # Poll the server's own status endpoint: the fact we wait on.
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=0.25)
+    with _server(
+        f"jupyter-{app}", cmd, env, tmp / "jupyterlab.log", f"{url}/api/status?token={token}", None
+    ):
         yield JupyterLab(url=url, token=token, root=root, app=app)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def copy_notebook(name: str, lab: JupyterLab) -> None:
@@ -177,49 +193,16 @@ def marimo_edit(tmp: Path, notebook: str) -> Iterator[Marimo]:
     env["XDG_CONFIG_HOME"] = str(tmp / "config")
     env["XDG_STATE_HOME"] = str(tmp / "state")
     env["XDG_CACHE_HOME"] = str(tmp / "cache")
-    log = open(tmp / "marimo.log", "wb")  # closed in the finally below
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "marimo"),
-            "edit",
-            str(path),
-            "--headless",
-            "--host=127.0.0.1",
-            f"--port={port}",
-            "--no-token",
-            "--skip-update-check",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        cwd=tmp,
-    )
+    cmd = [
+        str(Path(sys.executable).parent / "marimo"),
+        "edit",
+        str(path),
+        "--headless",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--no-token",
+        "--skip-update-check",
+    ]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"marimo exited with {proc.returncode}: "
-                    + (tmp / "marimo.log").read_text(errors="replace")[-3000:]
-                )
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=0.25)
+    with _server("marimo", cmd, env, tmp / "marimo.log", f"{url}/health", tmp):
         yield Marimo(url=url, path=path)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
