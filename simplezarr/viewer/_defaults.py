@@ -29,9 +29,18 @@ here, and nowhere else:
   percentiles over the chunks the views hold. Until the sample is read (and
   when it cannot be), :func:`provisional_limits`: the dtype's range for
   integers (from 0 for unsigned ones), ``[0, 1]`` for floats.
-- **Range** (what the contrast slider spans): the dtype's range for bool and
-  integers of at most 16 bits (:func:`dtype_range`), else the finite min and
-  max observed in the coarse sample.
+- **Range** (what the contrast slider spans), per channel: the dtype's range
+  for bool and 8-bit integers (:func:`dtype_range`); else the ``omero``
+  ``window`` min/max (when min < max, and not the whole range of an integer
+  dtype: writers, simplezarr's own among them, fill that in when they know
+  nothing better; :func:`omero_range`); else the finite min and max observed
+  in the coarse sample, widened to include the channel's contrast limits
+  when they lie outside and are not the provisional ones (given to
+  ``Viewer()`` or by ``omero``; limits set later count from the next
+  histogram). A 16-bit image rarely uses more than a few thousand of its
+  65536 values (12-bit cameras, a few thousand counts): over the dtype's
+  range its slider and histogram would be squeezed into a few percent.
+  Until the sample is read, the range is the channel's contrast limits.
 - **Histogram**: :data:`HISTOGRAM_BINS` (64) equal bins over the range, of
   the same sample's finite values.
 - **Colormap** (single-channel mode): ``"gray"`` by default; any of
@@ -46,6 +55,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -75,6 +85,7 @@ __all__ = [
     "normalize_color",
     "normalize_colormap",
     "normalize_nan_color",
+    "omero_range",
     "provisional_limits",
     "slider_labels",
 ]
@@ -157,13 +168,42 @@ def slider_labels(info: MultiscaleInfo, kind: str | None, size: int) -> list[str
 
 
 def dtype_range(dtype: np.dtype[Any]) -> list[float] | None:
-    """The range of bool and integers of at most 16 bits; ``None`` for the others."""
+    """The range of bool and 8-bit integers; ``None`` for the others (their range is observed)."""
     if dtype.kind == "b":
         return [0.0, 1.0]
-    if dtype.kind in "ui" and dtype.itemsize <= 2:
+    if dtype.kind in "ui" and dtype.itemsize == 1:
         info = np.iinfo(dtype)
         return [float(info.min), float(info.max)]
     return None
+
+
+def omero_range(lo: float | None, hi: float | None, dtype: np.dtype[Any]) -> list[float] | None:
+    """A channel's range from its ``omero`` ``window`` min/max, else ``None``.
+
+    ``None`` when either is missing, when ``lo >= hi``, and when they cover
+    the whole range of an integer ``dtype`` (a placeholder that says nothing
+    about the data: the range is then observed).
+
+    Parameters
+    ----------
+    lo, hi : float or None
+        ``window.min`` and ``window.max``.
+    dtype : numpy.dtype
+        The image's dtype.
+
+    Returns
+    -------
+    list of float or None
+        ``[lo, hi]``, or ``None``.
+    """
+    window = _omero_window(lo, hi)
+    if window is None:
+        return None
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        if window[0] <= info.min and window[1] >= info.max:
+            return None
+    return window
 
 
 def provisional_limits(dtype: np.dtype[Any]) -> list[float]:
@@ -191,7 +231,8 @@ class ChannelDefaults:
     """What one channel starts with.
 
     ``contrast_limits`` is ``None`` when it must come from the data (the
-    coarse sample); ``range`` is ``None`` when it is observed there too.
+    coarse sample); ``range`` is ``None`` when it is observed there too
+    (:func:`channel_stats`).
     """
 
     name: str
@@ -203,6 +244,7 @@ class ChannelDefaults:
 
 
 def _omero_window(start: float | None, end: float | None) -> list[float] | None:
+    """``[start, end]`` when both are given and start < end, else ``None``."""
     if start is None or end is None or not start < end:
         return None
     return [float(start), float(end)]
@@ -250,11 +292,12 @@ def channel_defaults(info: MultiscaleInfo, *, rgb: bool | None = None) -> list[C
             name = ch.label if c_axis is not None else (ch.label or info.name or "image")
             color = normalize_color(f"#{ch.color}") if ch.color else None
             window = _omero_window(ch.window_start, ch.window_end)
+            span = fixed or omero_range(ch.window_min, ch.window_max, dtype)
             visible = ch.active
         else:
             name = f"channel {i}" if c_axis is not None else (info.name or "image")
-            color, window, visible = None, None, i < DEFAULT_VISIBLE
-        out.append(ChannelDefaults(name, color or colors[i], window, 1.0, visible, fixed))
+            color, window, span, visible = None, None, fixed, i < DEFAULT_VISIBLE
+        out.append(ChannelDefaults(name, color or colors[i], window, 1.0, visible, span))
     return out
 
 
@@ -263,8 +306,9 @@ class ChannelStats:
     """What a sample of one channel's values says.
 
     ``limits`` are the :data:`CONTRAST_PERCENTILES`; ``range`` the range
-    given, else the finite min and max seen; ``histogram`` the counts of
-    :data:`HISTOGRAM_BINS` equal bins over ``range``.
+    given, else the finite min and max seen (widened to include the limits
+    given); ``histogram`` the counts of :data:`HISTOGRAM_BINS` equal bins
+    over ``range``.
     """
 
     limits: list[float]
@@ -287,13 +331,29 @@ def _values(pieces: list[npt.NDArray[Any]]) -> npt.NDArray[np.float64]:
 
 
 def channel_stats(
-    pieces: list[npt.NDArray[Any]], fixed_range: list[float] | None = None
+    pieces: list[npt.NDArray[Any]],
+    fixed_range: list[float] | None = None,
+    include: Sequence[float] | None = None,
 ) -> ChannelStats:
     """:class:`ChannelStats` of the values in ``pieces`` (non-finite values are left out).
 
-    ``fixed_range`` (the dtype's, :func:`dtype_range`) is the histogram's
-    range when given; else the finite min and max seen (``[0, 1]`` when
-    there is none; ``hi`` is ``lo + 1`` when they are equal).
+    Parameters
+    ----------
+    pieces : list of numpy.ndarray
+        The channel's values.
+    fixed_range : list of float, optional
+        The channel's range when it does not depend on the data (the
+        dtype's, :func:`dtype_range`, or the ``omero`` window min/max): the
+        histogram's range. ``None``: the finite min and max seen (``[0, 1]``
+        when there is none; ``hi`` is ``lo + 1`` when they are equal).
+    include : sequence of float, optional
+        Contrast limits the observed range is widened to include (ignored
+        with ``fixed_range``, and when not finite).
+
+    Returns
+    -------
+    ChannelStats
+        The limits, the range and the histogram over that range.
     """
     values = _values(pieces)
     if values.size == 0:
@@ -304,6 +364,15 @@ def channel_stats(
         limits = [lo, hi if hi > lo else lo + 1.0]
         vmin, vmax = float(values.min()), float(values.max())
         observed = [vmin, vmax if vmax > vmin else vmin + 1.0]
-    span = list(fixed_range) if fixed_range is not None else observed
+    if fixed_range is not None:
+        span = [float(fixed_range[0]), float(fixed_range[1])]
+    else:
+        span = observed
+        if include is not None and all(math.isfinite(v) for v in include):
+            lo, hi = float(min(include)), float(max(include))
+            if values.size == 0:
+                span = [lo, hi if hi > lo else lo + 1.0]
+            else:
+                span = [min(span[0], lo), max(span[1], hi)]
     counts, _ = np.histogram(values, bins=HISTOGRAM_BINS, range=(span[0], span[1]))
     return ChannelStats(limits, span, [int(c) for c in counts])

@@ -113,6 +113,7 @@ class DisplayTraits(traitlets.HasTraits):
         self._own_channels: list[Channel] = []
         self._auto_limits: dict[int, list[float]] = {}  # provisional limits due to be replaced
         self._observed_range: set[int] = set()  # channels whose range comes from the data
+        self._fixed_range: dict[int, list[float]] = {}  # the others: their range
         objects = []
         for i, d in enumerate(channel_defaults(info, rgb=rgb)):
             limits = list(contrast_limits) if contrast_limits is not None else d.contrast_limits
@@ -120,6 +121,8 @@ class DisplayTraits(traitlets.HasTraits):
                 limits = self._auto_limits[i] = list(provisional)
             if d.range is None:
                 self._observed_range.add(i)
+            else:
+                self._fixed_range[i] = list(d.range)
             channel = Channel(
                 i,
                 d.name,
@@ -148,6 +151,8 @@ class DisplayTraits(traitlets.HasTraits):
                 self._apply_defaults,
                 purpose="to choose contrast limits",
                 fallback=f"using {provisional}" if self._auto_limits else "ranges from omero",
+                fixed=self._fixed_range,
+                include=self._given_limits(need),
             )
 
     # -- public ------------------------------------------------------------------------
@@ -367,4 +372,18 @@ class DisplayTraits(traitlets.HasTraits):
             self._apply_histograms,
             purpose="for the histograms",
             fallback="the histograms stay",
+            fixed=self._fixed_range,
+            include=self._given_limits(channels),
         )
+
+    def _given_limits(self, channels: Sequence[int]) -> dict[int, list[float]]:
+        """The contrast limits of ``channels`` whose observed range must include them.
+
+        Those given or set (not the provisional ones due to be replaced).
+        """
+        return {
+            c: list(self.channels[c].contrast_limits)
+            for c in channels
+            if c in self._observed_range
+            and self._auto_limits.get(c) != self.channels[c].contrast_limits
+        }

@@ -14,7 +14,8 @@ may be slow or hang, and the viewer runs on the kernel's loop thread, so:
 - :class:`ChannelStatistics` runs one job per kind (``"defaults"``,
   ``"histogram"``, ``"auto"``; a new job cancels the pending one of its
   kind, so the work in flight is bounded). The numbers are computed on the
-  viewer's encode threads, never on the loop (nor in a read thread), and
+  viewer's encode threads (each channel's range given, or observed and
+  widened to include the contrast limits given), never on the loop (nor in a read thread), and
   handed to the job's ``apply`` on the loop. Without a loop, a job waits for
   its sample at most the pool's read timeout (30 s for a pool without one),
   then warns and gives up. A failed read is a warning naming the level and
@@ -172,6 +173,8 @@ class _Job:
         self.future: Future[StatsResult] = Future()
         self.sample: CoarseSample | None = None
         self.cancelled = False
+        self.fixed: dict[int, list[float]] = {}  # per channel, its range when given
+        self.include: dict[int, list[float]] = {}  # per channel, limits its range includes
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -189,9 +192,6 @@ class ChannelStatistics:
         Reads the samples.
     layout : ImageLayout
         The image's layout.
-    fixed_range : list of float, optional
-        The dtype's range (:func:`~._defaults.dtype_range`), the histograms'
-        range; ``None``: each channel's observed range.
     loop : asyncio.AbstractEventLoop, optional
         The kernel's loop: jobs are not waited for; ``apply`` runs on it.
         ``None``: :meth:`compute` waits, bounded, and applies in the caller.
@@ -204,7 +204,6 @@ class ChannelStatistics:
         pool: ChunkPool,
         layout: ImageLayout,
         *,
-        fixed_range: list[float] | None,
         loop: asyncio.AbstractEventLoop | None,
         executor: Executor | None,
     ) -> None:
@@ -212,7 +211,6 @@ class ChannelStatistics:
             raise ValueError("ChannelStatistics(): a loop needs an executor for the numbers")
         self._pool = pool
         self._layout = layout
-        self._fixed_range = fixed_range
         self._loop = loop
         self._executor = executor
         self._jobs: dict[str, _Job] = {}
@@ -228,19 +226,26 @@ class ChannelStatistics:
         pieces: Pieces | None = None,
         purpose: str,
         fallback: str,
+        fixed: Mapping[int, list[float]] | None = None,
+        include: Mapping[int, Sequence[float]] | None = None,
     ) -> Future[StatsResult]:
         """Start the job ``kind`` for ``channels``; ``apply(result)`` gets its statistics.
 
         Channels in ``pieces`` use those values; the others are read in a
         :class:`CoarseSample` at ``position``. ``purpose`` and ``fallback``
         word the warning when the read fails (``"to choose contrast
-        limits"``, ``"using [0.0, 255.0]"``). Returns a future that completes
+        limits"``, ``"using [0.0, 255.0]"``). Per channel, ``fixed`` is its
+        range when that does not depend on the data, and ``include`` the
+        contrast limits its observed range is widened to include (see
+        :func:`~._defaults.channel_stats`). Returns a future that completes
         with the result after ``apply`` ran (or with the read's error).
         """
         old = self._jobs.pop(kind, None)
         if old is not None:
             old.cancel()
         job = _Job(kind, purpose, fallback)
+        job.fixed = {c: list(r) for c, r in (fixed or {}).items()}
+        job.include = {c: list(r) for c, r in (include or {}).items()}
         if self._closed:
             job.cancel()
             return job.future
@@ -278,7 +283,10 @@ class ChannelStatistics:
             pieces = dict(given)
             if job.sample is not None:
                 pieces.update(job.sample.pieces())
-            return {c: channel_stats(p, self._fixed_range) for c, p in pieces.items()}
+            return {
+                c: channel_stats(p, job.fixed.get(c), job.include.get(c))
+                for c, p in pieces.items()
+            }
         finally:
             if job.sample is not None:
                 job.sample.release()

@@ -74,7 +74,7 @@ import traitlets
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
-from ._defaults import COLORMAPS, NAN_TRANSPARENT, dtype_range
+from ._defaults import COLORMAPS, NAN_TRANSPARENT
 from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
 from ._layout import image_layout, levels_trait, sliders_trait
@@ -317,7 +317,6 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._stats = ChannelStatistics(
             pool,
             layout,
-            fixed_range=dtype_range(np.dtype(first.dtype)),
             loop=loop,
             executor=self._executor,
         )

@@ -73,9 +73,12 @@ async def _drive_channels() -> None:
 
         # The panel: open it (asks for histograms), the histogram is numpy's.
         await page.locator(f"{ROOT} .sz-channels-toggle").click()
-        await asyncio.wait_for(until(lambda: all(ch.histogram for ch in viewer.channels)), 30)
+        # uint16: each range is observed (not 0..65535), widened by the panel's histograms to
+        # include the limits set ([0, 255]; channel 2 starts at 30)
+        wanted = [[min(0.0, float(d.min())), max(255.0, float(d.max()))] for d in data]
+        await asyncio.wait_for(until(lambda: [ch.range for ch in viewer.channels] == wanted), 30)
         for i, ch in enumerate(viewer.channels):
-            counts, _ = np.histogram(data[i], bins=64, range=(0, 65535))
+            counts, _ = np.histogram(data[i], bins=64, range=tuple(ch.range))
             assert ch.histogram == [int(c) for c in counts]
         await page.wait_for_function(
             f"() => document.querySelectorAll('{ROOT} .sz-channel-histogram').length === 3"
@@ -86,8 +89,9 @@ async def _drive_channels() -> None:
         sent = await page.evaluate("() => window.sentCount ?? null")
         hi = page.locator(f"{ROOT} .sz-channel[data-channel='0'] .sz-channel-hi")
         await hi.focus()
-        start = int(await hi.input_value())  # 255 of 0..65535 in 1000 steps: 4
-        while int(await hi.input_value()) > start // 2:
+        start = int(await hi.input_value())  # 255 of 0..255 in 1000 steps: 1000
+        assert start == 1000
+        while int(await hi.input_value()) > start - 50:
             await page.keyboard.press("ArrowLeft")
         await page.wait_for_function(
             f"() => JSON.parse(document.querySelector('{ROOT}').dataset.display).hi < 255"

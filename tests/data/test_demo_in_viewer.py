@@ -189,6 +189,9 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
     )
     rec = Recorder()
     viewer.send = rec
+    store = getattr(source, "store", None)
+    # the coarse sample the observed ranges come from (omero min/max are the dtype's)
+    sampled = store.chunks_rendered if isinstance(store, demo.ProceduralStore) else 0
     try:
         # display defaults come from the omero metadata, one channel each
         channels = _omero_channels(source)
@@ -196,6 +199,10 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
         for channel, meta in zip(viewer.channels, channels, strict=True):
             window = meta["window"]
             assert channel.contrast_limits == [float(window["start"]), float(window["end"])]
+            lo, hi = channel.range  # 8-bit: the dtype's; else observed, including the limits
+            assert lo <= channel.contrast_limits[0] and channel.contrast_limits[1] <= hi
+            eight_bit = np.dtype(info.scales[0].dtype).itemsize == 1
+            assert len(channel.histogram) == (0 if eight_bit else 64)  # the sample's, if read
             assert channel.color == f"#{str(meta['color']).lower()}"
             assert channel.name == meta["label"] and channel.visible
         c = viewer.position.get("c", 0)
@@ -227,9 +234,9 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
         assert chunks == set(wanted_chunks(layout.levels[level], vp))
         assert {m["channel"] for m, _ in tiles} == set(wanted)
         assert len(tiles) == len(chunks) * len(wanted)  # each tile once per channel
-        store = getattr(source, "store", None)
         if isinstance(store, demo.ProceduralStore):  # virtual: only the chunks in view were made
-            assert store.chunks_rendered == len(chunks)
+            assert sampled == 1  # the coarsest level's one chunk, for the range
+            assert store.chunks_rendered == sampled + len(chunks)
         statuses = rec.of_type("status")
         assert statuses and statuses[-1][0]["pending"] == 0
         assert statuses[-1][0]["level"] == level

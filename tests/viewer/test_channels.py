@@ -102,8 +102,15 @@ def test_omero_gives_names_colours_windows_and_visibility(czyx: Any) -> None:
     assert [c.contrast_limits for c in viewer.channels] == [[10, 200], [5, 50], [20, 900]]
     assert [c.visible for c in viewer.channels] == [True, False, True]
     assert [c.gamma for c in viewer.channels] == [1.0, 1.0, 1.0]
-    assert all(c.range == [0.0, 65535.0] for c in viewer.channels)  # uint16: the dtype's
-    assert all(c.histogram == [] for c in viewer.channels)  # nothing read: none yet
+    # uint16, omero min/max the dtype's (the writer's placeholder): the range is observed in
+    # the coarse sample (read without a loop), widened to include the window
+    for channel in viewer.channels:
+        values = coarsest_plane(viewer, channel.index).astype(np.float64)
+        lo, hi = channel.contrast_limits
+        assert channel.range == [min(values.min(), lo), max(values.max(), hi)]
+        counts, _ = np.histogram(values, bins=64, range=tuple(channel.range))
+        assert channel.histogram == counts.tolist()
+    assert viewer.channels[0].range[1] < 1000 < 65535
     assert viewer.channel_mode == "composite" and viewer.channel_axis == "c"
     assert viewer.colormap == "gray" and viewer.invert is False
     assert viewer.nan_color == "transparent"
@@ -115,8 +122,8 @@ def test_omero_gives_names_colours_windows_and_visibility(czyx: Any) -> None:
         "contrast_limits": [5.0, 50.0],
         "gamma": 1.0,
         "visible": False,
-        "range": [0.0, 65535.0],
-        "histogram": [],
+        "range": viewer.channels[1].range,
+        "histogram": viewer.channels[1].histogram,
     }
     assert state["channel_mode"] == "composite" and state["protocol_version"] == 2
     viewer.close()
@@ -163,10 +170,51 @@ def test_default_limits_range_and_histogram_from_the_coarsest_level() -> None:
     for channel in viewer.channels:
         values = coarsest_plane(viewer, channel.index).astype(np.float64)
         assert channel.contrast_limits == pytest.approx(list(np.percentile(values, [0.5, 99.5])))
-        assert channel.range == [0.0, 65535.0]
-        counts, _ = np.histogram(values, bins=64, range=(0.0, 65535.0))
+        assert channel.range == [values.min(), values.max()]  # uint16: observed
+        counts, _ = np.histogram(values, bins=64, range=(values.min(), values.max()))
         assert channel.histogram == counts.tolist() and sum(channel.histogram) == values.size
     assert viewer.channels[1].contrast_limits[1] < viewer.channels[0].contrast_limits[1]
+    viewer.close()
+
+
+def test_a_uint16_range_is_observed_so_the_histogram_spreads() -> None:
+    """Camera counts 100..3000 in uint16: the slider spans them, not 0..65535."""
+    data = np.random.default_rng(12).integers(100, 3001, (256, 320), dtype=np.uint16)
+    _, group, _ = make_image(data, axes="yx", chunks=(128, 128), levels=1)
+    viewer = Viewer(group)  # no loop: waits (bounded) for the sample
+    (channel,) = viewer.channels
+    assert channel.range == pytest.approx([100.0, 3000.0], abs=30)
+    assert sum(1 for n in channel.histogram if n) > 32
+    values = coarsest_plane(viewer, 0).astype(np.float64)
+    counts, _ = np.histogram(values, bins=64, range=tuple(channel.range))
+    assert channel.histogram == counts.tolist()
+    viewer.close()
+
+
+def test_the_range_includes_the_contrast_limits_given() -> None:
+    data = np.random.default_rng(13).integers(100, 3001, (2, 64, 80), dtype=np.uint16)
+    _, group, _ = make_image(data, axes="cyx", chunks=(1, 32, 32), levels=1)
+    viewer = Viewer(group, contrast_limits=(0, 4095))
+    for channel in viewer.channels:
+        values = data[channel.index].astype(np.float64)
+        assert channel.contrast_limits == [0.0, 4095.0]
+        assert channel.range == [0.0, 4095.0]  # observed [~100, ~3000], widened
+        counts, _ = np.histogram(values, bins=64, range=(0.0, 4095.0))
+        assert channel.histogram == counts.tolist()
+    viewer.close()
+
+
+def test_omero_window_min_max_give_the_range_per_channel() -> None:
+    data = np.random.default_rng(14).integers(0, 4000, (2, 64, 80), dtype=np.uint16)
+    channels = [
+        {"label": "a", "window": {"start": 100, "end": 3000, "min": 0, "max": 4095}},
+        {"label": "b", "window": {"start": 50, "end": 900, "min": 10, "max": 1000}},
+    ]
+    _, group, _ = make_image(data, axes="cyx", chunks=(1, 32, 32), levels=1, channels=channels)
+    viewer = Viewer(group)
+    assert [c.range for c in viewer.channels] == [[0.0, 4095.0], [10.0, 1000.0]]
+    assert [c.contrast_limits for c in viewer.channels] == [[100, 3000], [50, 900]]
+    assert all(c.histogram == [] for c in viewer.channels)  # all from omero: nothing read
     viewer.close()
 
 
@@ -298,19 +346,21 @@ def test_front_end_writes_reach_the_channel_objects(
     seen: list[tuple[int, str, Any]] = []
     for channel in viewer.channels:
         channel.observe(lambda ch: seen.append((ch["owner"].index, ch["name"], ch["new"])))
+    kernels = viewer.channels[2].histogram  # from the coarse sample
+    assert len(kernels) == 64
     state = viewer.get_state()["channels"]
     state[1] = {**state[1], "visible": True, "color": "#FF0000", "contrast_limits": [6, 60]}
     state[2] = {**state[2], "gamma": 0.8, "name": "renamed", "histogram": [1, 2]}
     front_end_writes(viewer, {"channels": state})
     assert viewer.channels[1].visible and viewer.channels[1].color == "#ff0000"
     assert viewer.channels[1].contrast_limits == [6.0, 60.0] and viewer.channels[2].gamma == 0.8
-    assert viewer.channels[2].name == "bright" and viewer.channels[2].histogram == []  # kernel's
+    assert viewer.channels[2].name == "bright" and viewer.channels[2].histogram == kernels
     assert (1, "visible", True) in seen and (2, "gamma", 0.8) in seen
     # what the front end sent was taken as is, but for what it may not write: the kernel
     # answers once with its own list (name and histogram restored), never tile by tile
     assert comm.custom() == []
     (answer,) = comm.updates("channels")
-    assert answer[2]["name"] == "bright" and answer[2]["histogram"] == []
+    assert answer[2]["name"] == "bright" and answer[2]["histogram"] == kernels
     comm.clear()
 
     good = viewer.get_state()["channels"]  # an exact copy: nothing to answer
