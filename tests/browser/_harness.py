@@ -42,6 +42,7 @@ class Bridge:
         self.viewer, self.page = viewer, page
         self.outbox: asyncio.Queue[tuple[dict[str, Any], list[str]]] = asyncio.Queue()
         self.custom_sent = 0
+        self.from_page: list[str] = []  # types of the custom messages the page sent
         viewer.comm.send = self._from_kernel  # type: ignore[union-attr]
         self.pump = asyncio.get_running_loop().create_task(self._deliver())
 
@@ -63,6 +64,7 @@ class Bridge:
             return json.loads(json.dumps(state))
 
         def custom(content: str) -> None:
+            self.from_page.append(str(json.loads(content).get("type")))
             self.viewer._handle_msg(
                 {
                     "content": {"data": {"method": "custom", "content": json.loads(content)}},

@@ -86,7 +86,7 @@ async def _drive_channels() -> None:
 
         # Restyling sends nothing: contrast slider, hiding a channel, a colour.
         before_kernel = bridge.custom_sent
-        sent = await page.evaluate("() => window.sentCount ?? null")
+        page_sent = len(bridge.from_page)
         hi = page.locator(f"{ROOT} .sz-channel[data-channel='0'] .sz-channel-hi")
         await hi.focus()
         start = int(await hi.input_value())  # 255 of 0..255 in 1000 steps: 1000
@@ -105,7 +105,7 @@ async def _drive_channels() -> None:
             sy, sx = _screen(cam, iy, ix)
             assert img[sy, sx][1] == 0  # green hidden
         assert bridge.custom_sent == before_kernel  # no tile, drop or status for any of it
-        assert sent is None or sent == await page.evaluate("() => window.sentCount ?? null")
+        assert bridge.from_page[page_sent:] == []  # and the page sent nothing either
         await asyncio.wait_for(until(lambda: viewer.channels[1].visible is False), 10)
         await page.screenshot(path=str(screenshot_dir() / "channels-panel.png"))
 
