@@ -2,7 +2,8 @@
 
 - :func:`open` opens a path, URL, store or node read-only;
 - :func:`info` describes every multiscale image in a source;
-- :class:`Viewer` shows one in a notebook cell (an anywidget);
+- :class:`Viewer` shows one in a notebook cell (an anywidget), :func:`link`
+  keeps viewers in step;
 - :mod:`simplezarr.utils` is the chunk core (no Jupyter needed);
 - :mod:`simplezarr.data` makes demo images locally.
 
@@ -18,15 +19,15 @@ from simplezarr._info import format_info as info
 from simplezarr._open import open
 
 if TYPE_CHECKING:
-    from simplezarr.viewer import Viewer
+    from simplezarr.viewer import Viewer, link
 
 __version__ = "0.1.0"
-__all__ = ["Viewer", "__version__", "info", "open"]
+__all__ = ["Viewer", "__version__", "info", "link", "open"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Viewer":
-        from simplezarr.viewer import Viewer
+    if name in ("Viewer", "link"):
+        import simplezarr.viewer
 
-        return Viewer
+        return getattr(simplezarr.viewer, name)
     raise AttributeError(f"module 'simplezarr' has no attribute {name!r}")

@@ -3,7 +3,8 @@
 Layers (each one-way, see ``docs/architecture.md``): :mod:`.geometry` (pure
 math), :mod:`.encode` (values -> PNG), :mod:`.tiles` (:class:`TileStreamer`:
 viewport -> wanted chunks -> tiles), :mod:`.widget` (:class:`Viewer`:
-traitlets), :mod:`.channels` (:class:`Channel`: how one channel is drawn).
+traitlets), :mod:`.channels` (:class:`Channel`: how one channel is drawn),
+:mod:`.link` (:func:`link`: viewers kept in step).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ._layout import ImageLayout, image_layout
 from .channels import Channel
 from .encode import EncodedTile, encode_png, encode_tile, to_codes
 from .geometry import LevelGeometry, TileHeader, Viewport
+from .link import ViewLink, link
 from .tiles import TileStreamer
 from .widget import Viewer
 
@@ -22,10 +24,12 @@ __all__ = [
     "LevelGeometry",
     "TileHeader",
     "TileStreamer",
+    "ViewLink",
     "Viewer",
     "Viewport",
     "encode_png",
     "encode_tile",
     "image_layout",
+    "link",
     "to_codes",
 ]

@@ -79,6 +79,7 @@ from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
 from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
+from ._registry import release_pool
 from ._routing import MessageRouting
 from ._source import open_pool
 from ._stats import ChannelStatistics
@@ -201,6 +202,11 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     retry_after : float
         Seconds before a chunk whose read failed may be read again; a retry
         happens only on a later viewport message that still wants it.
+    share_pool : bool
+        Share one pool with every other viewer of the same image in this
+        process (default): a chunk is read once for all of them, and
+        ``level_cache``/``memory`` are those of the first. ``False``: a
+        pool of this viewer's own.
 
     Notes
     -----
@@ -265,6 +271,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         encode_threads: int = 2,
         max_views: int = 8,
         retry_after: float = DEFAULT_RETRY_AFTER,
+        share_pool: bool = True,
         **kwargs: Any,
     ) -> None:
         if not _BUNDLE_FOUND:
@@ -285,6 +292,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
             storage_options=storage_options,
             level_cache=level_cache,
             memory=memory,
+            share=share_pool,
         )
         info = pool.multiscale_info
         self._pool = pool
@@ -359,7 +367,11 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
 
     @property
     def pool(self) -> ChunkPool:
-        """The chunk pool behind the views."""
+        """The chunk pool behind the views (shared with other viewers of the image by default).
+
+        Its ``memory_usage``, ``memory_budget`` and ``iter_chunks()`` show what
+        it holds and caches.
+        """
         return self._pool
 
     @property
@@ -401,7 +413,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._stats.close()
         self._prober.close()
         if self._owns_pool:
-            self._pool.destroy()
+            release_pool(self._pool)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         super().close()
