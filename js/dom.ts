@@ -138,6 +138,7 @@ export interface ViewDom {
 export interface ViewParts {
   overlay: HTMLElement;
   scaleBar: HTMLElement;
+  crosshair: HTMLElement;
   toolbar: HTMLElement;
   sliders: HTMLElement;
   channels: HTMLElement;
@@ -161,7 +162,7 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   canvas.className = "sz-canvas";
   canvas.tabIndex = 0;
   canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
-  stage.append(canvas, title, parts.overlay, parts.scaleBar, parts.toolbar);
+  stage.append(canvas, parts.crosshair, title, parts.overlay, parts.scaleBar, parts.toolbar);
   root.append(style, stage, parts.sliders, parts.channels);
   host.appendChild(root);
   return { root, stage, canvas, title };

@@ -36,8 +36,9 @@ import {
 import { CameraSync } from "./camerasync";
 import { ChannelSync } from "./channelsync";
 import { SliderPanel, createToolbar } from "./controls";
+import { Crosshair, crosshairAt, grabs, parseCrosshair } from "./crosshair";
 import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
-import { formatPending, formatPosition, formatZoom } from "./format";
+import { formatPending, formatPosition, formatZoom, planeNames } from "./format";
 import { attachInteraction } from "./interaction";
 import { TileLayer } from "./layer";
 import { KernelLink } from "./link";
@@ -84,6 +85,8 @@ interface Traits {
   nan_color: unknown;
   show_channels: unknown;
   protocol_version: unknown;
+  crosshair: unknown;
+  plane: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -101,6 +104,7 @@ class ViewerView {
   private readonly title: HTMLDivElement;
   private readonly overlay = new Overlay();
   private readonly scaleBar = new ScaleBar();
+  private readonly crosshair = new Crosshair();
   private readonly sliderPanel: SliderPanel;
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
@@ -158,6 +162,7 @@ class ViewerView {
     ({ root: this.root, stage: this.stage, canvas: this.canvas, title: this.title } = buildViewDom(host, {
       overlay: this.overlay.el,
       scaleBar: this.scaleBar.el,
+      crosshair: this.crosshair.el,
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
       channels: this.channelSync.panel.el,
@@ -236,6 +241,7 @@ class ViewerView {
     this.listen("change:height", () => this.applyHeight());
     this.listen("change:show_tiles", () => this.applyShowTiles());
     this.listen("change:scale_bar", () => this.updateOverlay());
+    this.listen("change:crosshair", () => this.updateOverlay());
     this.applyShowTiles();
 
     this.cleanups.push(
@@ -250,6 +256,9 @@ class ViewerView {
           this.probe();
           this.updateOverlay();
         },
+        grab: (at) => grabs(this.crossAt(), at),
+        drag: (at) => this.moveCrosshair(at),
+        click: (at) => this.moveCrosshair(at),
       }),
     );
 
@@ -525,6 +534,21 @@ class ViewerView {
     this.link.probe(screenToWorld(cam, this.size, this.hover));
   }
 
+  /** Where the crosshair crosses on screen, or null (none set, no camera yet). */
+  private crossAt(): Vec2 | null {
+    return crosshairAt(this.camera, this.size, parseCrosshair(this.model.get("crosshair")));
+  }
+
+  /** A click or drag in a view that has a crosshair moves it (the kernel moves the other views). */
+  private moveCrosshair(at: Vec2): void {
+    const cam = this.camera;
+    if (cam === null || parseCrosshair(this.model.get("crosshair")) === null) return;
+    const world = screenToWorld(cam, this.size, at);
+    this.model.set("crosshair", [world[0], world[1]]);
+    this.model.save_changes();
+    this.updateOverlay();
+  }
+
   private updateOverlay(): void {
     const cam = this.camera;
     const l0 = this.levels[0];
@@ -532,11 +556,12 @@ class ViewerView {
     const unit = typeof unitTrait === "string" ? unitTrait : "";
     // Shown unless the `scale_bar` trait is false (an older kernel has no such trait).
     this.scaleBar.update(cam === null ? null : chooseScaleBar(cam.scale, unit), this.model.get("scale_bar") !== false);
+    this.crosshair.update(this.crossAt(), this.size);
     let cursor = "";
     let pixel = "";
     if (cam !== null && l0 !== undefined && this.hover !== null) {
       const world = screenToWorld(cam, this.size, this.hover);
-      cursor = formatPosition(world, cam.scale, unit);
+      cursor = formatPosition(world, cam.scale, unit, planeNames(this.model.get("plane")));
       const [iy, ix] = pixelIndex(l0, world);
       if (iy >= 0 && ix >= 0 && iy < l0.shape[0] && ix < l0.shape[1]) pixel = `px ${iy}, ${ix}`;
     }
@@ -577,6 +602,7 @@ class ViewerView {
     this.sliderPanel.dispose();
     this.overlay.dispose();
     this.scaleBar.dispose();
+    this.crosshair.dispose();
     this.channelSync.dispose();
     this.layer?.dispose();
     this.root.remove();

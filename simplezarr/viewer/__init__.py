@@ -4,7 +4,8 @@ Layers (each one-way, see ``docs/architecture.md``): :mod:`.geometry` (pure
 math), :mod:`.encode` (values -> PNG), :mod:`.tiles` (:class:`TileStreamer`:
 viewport -> wanted chunks -> tiles), :mod:`.widget` (:class:`Viewer`:
 traitlets), :mod:`.channels` (:class:`Channel`: how one channel is drawn),
-:mod:`.link` (:func:`link`: viewers kept in step).
+:mod:`.link` (:func:`link`: viewers kept in step), :mod:`.ortho`
+(:class:`OrthoViewer`: xy, xz and zy views with a crosshair).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .channels import Channel
 from .encode import EncodedTile, encode_png, encode_tile, to_codes
 from .geometry import LevelGeometry, TileHeader, Viewport
 from .link import ViewLink, link
+from .ortho import OrthoViewer
 from .tiles import TileStreamer
 from .widget import Viewer
 
@@ -22,6 +24,7 @@ __all__ = [
     "EncodedTile",
     "ImageLayout",
     "LevelGeometry",
+    "OrthoViewer",
     "TileHeader",
     "TileStreamer",
     "ViewLink",

@@ -202,6 +202,15 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     retry_after : float
         Seconds before a chunk whose read failed may be read again; a retry
         happens only on a later viewport message that still wants it.
+    plane : str, optional
+        The two axes shown, horizontal first: ``"xz"`` shows x across and
+        z down, ``"zy"`` z across and y down (default: the last two spatial
+        axes, x across and y down). Pixels are drawn at their physical
+        aspect, so anisotropic voxels look right.
+    crosshair : (float, float), optional
+        A cross drawn at world ``[y, x]`` of the view (``[]``: none; default).
+        Set by :class:`~simplezarr.viewer.ortho.OrthoViewer`; a click in a
+        view that has a cross moves it there.
     share_pool : bool
         Share one pool with every other viewer of the same image in this
         process (default): a chunk is read once for all of them, and
@@ -243,6 +252,8 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     show_tiles = traitlets.Bool(False).tag(sync=True)
     scale_bar = traitlets.Bool(True).tag(sync=True)
     show_channels = traitlets.Bool(False).tag(sync=True)
+    plane = traitlets.Unicode("", read_only=True).tag(sync=True)
+    crosshair = traitlets.List(traitlets.Float(), [], maxlen=2).tag(sync=True)
 
     def __init__(
         self,
@@ -272,6 +283,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         max_views: int = 8,
         retry_after: float = DEFAULT_RETRY_AFTER,
         share_pool: bool = True,
+        plane: str | None = None,
         **kwargs: Any,
     ) -> None:
         if not _BUNDLE_FOUND:
@@ -296,7 +308,12 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         )
         info = pool.multiscale_info
         self._pool = pool
-        self._layout = layout = image_layout(info)
+        try:
+            self._layout = layout = image_layout(info, plane)
+        except Exception:
+            if self._owns_pool:
+                release_pool(pool)
+            raise
         self._margin = margin
         self._max_tiles = max_tiles
         self._max_views = max_views
@@ -359,6 +376,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.set_trait("unit", info.unit or "")
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
+        self.set_trait("plane", plane or "")
         self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
@@ -425,6 +443,15 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         value = float(proposal["value"])
         if not math.isfinite(value) or value < 0:
             raise traitlets.TraitError(f"Viewer.zoom: {value!r} must be >= 0 (0 fits the image)")
+        return value
+
+    @traitlets.validate("crosshair")
+    def _validate_crosshair(self, proposal: dict[str, Any]) -> list[float]:
+        value = list(proposal["value"])
+        if len(value) not in (0, 2) or not all(math.isfinite(v) for v in value):
+            raise traitlets.TraitError(
+                f"Viewer.crosshair: {value!r} must be [] or two finite numbers [y, x]"
+            )
         return value
 
     @traitlets.validate("center")
