@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from simplezarr.viewer import OrthoViewer, Viewer, link
 
 __version__ = "0.1.0"
+"""The version of simplezarr."""
 __all__ = ["ComputedImage", "OrthoViewer", "Viewer", "__version__", "info", "link", "open"]
 
 
