@@ -36,6 +36,7 @@ import {
 import { CameraSync } from "./camerasync";
 import { ChannelSync } from "./channelsync";
 import { SliderPanel, createToolbar } from "./controls";
+import { CodePopup, parseCodeSource, viewCode } from "./viewcode";
 import { Crosshair, crosshairAt, grabs, parseCrosshair } from "./crosshair";
 import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
 import { formatPending, formatPosition, formatZoom, planeNames } from "./format";
@@ -87,6 +88,7 @@ interface Traits {
   protocol_version: unknown;
   crosshair: unknown;
   plane: unknown;
+  _code_source: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -105,6 +107,7 @@ class ViewerView {
   private readonly overlay = new Overlay();
   private readonly scaleBar = new ScaleBar();
   private readonly crosshair = new Crosshair();
+  private readonly codePopup = new CodePopup();
   private readonly sliderPanel: SliderPanel;
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
@@ -145,6 +148,7 @@ class ViewerView {
       zoomIn: () => this.zoomAtCenter(1.5),
       zoomOut: () => this.zoomAtCenter(1 / 1.5),
       toggleTiles: () => this.toggleTiles(),
+      copyCode: () => this.copyCode(),
     });
     this.channelSync = new ChannelSync(
       model,
@@ -163,6 +167,7 @@ class ViewerView {
       overlay: this.overlay.el,
       scaleBar: this.scaleBar.el,
       crosshair: this.crosshair.el,
+      code: this.codePopup.el,
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
       channels: this.channelSync.panel.el,
@@ -385,6 +390,33 @@ class ViewerView {
     this.model.save_changes();
   }
 
+  /** The toolbar's "Code": the view as Python, copied (and shown, to copy by hand if need be). */
+  private copyCode(): void {
+    if (this.codePopup.shown) {
+      this.codePopup.hide();
+      return;
+    }
+    const cam = this.camera;
+    const l0 = this.levels[0];
+    const code = viewCode({
+      source: parseCodeSource(this.model.get("_code_source")),
+      center: cam === null ? null : [cam.center[0], cam.center[1]],
+      zoom: cam === null || l0 === undefined ? null : zoomFromScale(l0, cam.scale),
+      position: Object.fromEntries(Object.entries(this.position).filter(([k]) => this.sliders.some((s) => s.name === k))),
+      channelMode: this.channelSync.composite ? "composite" : "single",
+      colormap: this.colormap(),
+      invert: this.channelSync.invert(),
+      channels: [...this.channelSync.channelsState()],
+    });
+    setHooks(this.root, { viewCode: code });
+    const show = (copied: boolean): void => {
+      if (!this.disposed) this.codePopup.show(code, copied);
+    };
+    const clipboard = typeof navigator !== "undefined" ? navigator.clipboard : undefined;
+    if (clipboard === undefined) show(false);
+    else clipboard.writeText(code).then(() => show(true), () => show(false));
+  }
+
   private updateTitle(): void {
     const name = this.model.get("name");
     this.title.textContent = typeof name === "string" ? name : "";
@@ -603,6 +635,7 @@ class ViewerView {
     this.overlay.dispose();
     this.scaleBar.dispose();
     this.crosshair.dispose();
+    this.codePopup.dispose();
     this.channelSync.dispose();
     this.layer?.dispose();
     this.root.remove();

@@ -11,7 +11,9 @@ holds several.
 
 from __future__ import annotations
 
+import ast
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,7 @@ from simplezarr.utils.multiscale import MultiscaleInfo
 
 from ._registry import shared_pool
 
-__all__ = ["open_pool", "pick_image"]
+__all__ = ["code_source", "open_pool", "pick_image"]
 
 # Default pool cache, in bytes of level-0 chunks.
 _CACHE_BYTES = 256 << 20
@@ -92,3 +94,39 @@ def pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> Mu
             f"Viewer(): image {image!r} is out of range: {source!r} has {len(infos)} image(s)"
         )
     return infos[image]
+
+
+def code_source(
+    source: Any,
+    *,
+    image: int | str,
+    storage_options: dict[str, Any] | None,
+    plane: str | None,
+) -> dict[str, Any]:
+    """How the viewer was opened, as Python: the ``_code_source`` trait of "Copy view as code".
+
+    ``args`` are the expressions of the fixed ``Viewer`` arguments (the
+    source first); a path or URL is a literal, anything else (an array, a
+    zarr node, a store, a pool) is the name ``source`` with a ``note``
+    saying so. Storage options are written out only when they are plain
+    literals (no credentials objects).
+    """
+    note = ""
+    if isinstance(source, (str, os.PathLike)):
+        args = [repr(os.fspath(source))]
+    else:
+        kind = type(source).__name__
+        args = ["source"]
+        note = f"# source: the {kind} you viewed (not a path or URL, so not written here)"
+    if image != 0:
+        args.append(f"image={image!r}")
+    if storage_options:
+        try:
+            literal = repr(storage_options)
+            if ast.literal_eval(literal) == storage_options:  # plain literals only
+                args.append(f"storage_options={literal}")
+        except Exception:
+            note = note or "# storage_options: as you gave them"
+    if plane:
+        args.append(f"plane={plane!r}")
+    return {"args": args, "note": note}

@@ -81,7 +81,7 @@ from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
 from ._registry import release_pool
 from ._routing import MessageRouting
-from ._source import open_pool
+from ._source import code_source, open_pool
 from ._stats import ChannelStatistics
 from .geometry import clamp_center, provisional_camera
 from .tiles import TileStreamer
@@ -254,6 +254,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     show_channels = traitlets.Bool(False).tag(sync=True)
     plane = traitlets.Unicode("", read_only=True).tag(sync=True)
     crosshair = traitlets.List(traitlets.Float(), [], maxlen=2).tag(sync=True)
+    _code_source = traitlets.Dict(read_only=True).tag(sync=True)
 
     def __init__(
         self,
@@ -377,6 +378,10 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
         self.set_trait("plane", plane or "")
+        self.set_trait(
+            "_code_source",
+            code_source(source, image=image, storage_options=storage_options, plane=plane),
+        )
         self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
