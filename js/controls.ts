@@ -1,6 +1,7 @@
 /**
- * DOM controls around the canvas: the toolbar (zoom out / in, fit, and the
- * "Tiles" toggle of the tile outlines) and one labelled range input per
+ * DOM controls around the canvas: the toolbar (zoom out / in, fit, the
+ * "Tiles" toggle of the tile outlines, the "Chunks" toggle of the chunk grid
+ * and the "I/O" toggle of the I/O panel) and one labelled range input per
  * entry of the `sliders` trait.
  *
  * The sliders show the level-0 index on their axis, e.g.
@@ -28,12 +29,20 @@ export interface ToolbarActions {
   zoomOut(): void;
   /** The "Tiles" toggle was clicked. */
   toggleTiles(): void;
+  /** The "Chunks" toggle (chunk grid, `show_chunks`) was clicked. */
+  toggleChunks(): void;
+  /** The "I/O" toggle (I/O panel, `show_stats`) was clicked. */
+  toggleStats(): void;
 }
 
 export interface Toolbar {
   el: HTMLElement;
   /** Show the "Tiles" toggle pressed or not (`aria-pressed`). */
   setTiles(on: boolean): void;
+  /** Show the "Chunks" toggle pressed or not. */
+  setChunks(on: boolean): void;
+  /** Show the "I/O" toggle pressed or not. */
+  setStats(on: boolean): void;
   dispose(): void;
 }
 
@@ -57,10 +66,15 @@ export function createToolbar(actions: ToolbarActions): Toolbar {
   add("+", "Zoom in (+)", () => actions.zoomIn());
   add("Fit", "Fit the image (0)", () => actions.fit(), "sz-fit");
   const tiles = add("Tiles", "Show tile outlines (t)", () => actions.toggleTiles(), "sz-tiles");
-  tiles.setAttribute("aria-pressed", "false");
+  const chunks = add("Chunks", "Show the chunk grid and chunk states", () => actions.toggleChunks(), "sz-chunks");
+  const stats = add("I/O", "Show the I/O and cache panel", () => actions.toggleStats(), "sz-stats");
+  const pressed = (b: HTMLButtonElement, on: boolean): void => b.setAttribute("aria-pressed", on ? "true" : "false");
+  for (const b of [tiles, chunks, stats]) pressed(b, false);
   return {
     el,
-    setTiles: (on) => tiles.setAttribute("aria-pressed", on ? "true" : "false"),
+    setTiles: (on) => pressed(tiles, on),
+    setChunks: (on) => pressed(chunks, on),
+    setStats: (on) => pressed(stats, on),
     dispose: () => {
       for (const [b, fn] of buttons) b.removeEventListener("click", fn);
       el.remove();

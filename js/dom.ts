@@ -27,7 +27,11 @@
  * - `data-failed-drawn` (failed tiles drawn hatched in the last frame);
  * - `data-passes` (JSON: the channels drawn in the last frame, in order);
  * - `data-protocol-mismatch` ("1" when the kernel speaks another protocol
- *   version: the view shows a message and nothing else).
+ *   version: the view shows a message and nothing else);
+ * - `data-show-chunks` ("1" when the last frame drew the chunk grid),
+ *   `data-chunks-level` (its level) and `data-chunks` (JSON: chunk cells
+ *   filled per state, `held`, `cached`, `loading`, `failed`);
+ * - `data-show-stats` ("1" while the I/O panel is shown).
  *
  * {@link frameHooks} is the pure part: what one drawn frame says.
  *
@@ -64,7 +68,11 @@ export type HookName =
   | "camera"
   | "complete"
   | "display"
-  | "showTiles";
+  | "showTiles"
+  | "showChunks"
+  | "chunksLevel"
+  | "chunks"
+  | "showStats";
 
 /** Some test hooks and their new values. */
 export type Hooks = Partial<Record<HookName, string>>;
@@ -141,6 +149,11 @@ export interface ViewParts {
   toolbar: HTMLElement;
   sliders: HTMLElement;
   channels: HTMLElement;
+  /** The chunk grid's canvas (over the image) and legend. */
+  chunkGrid: HTMLElement;
+  chunkLegend: HTMLElement;
+  /** The I/O panel. */
+  ioPanel: HTMLElement;
 }
 
 function div(className: string): HTMLDivElement {
@@ -161,7 +174,16 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   canvas.className = "sz-canvas";
   canvas.tabIndex = 0;
   canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
-  stage.append(canvas, title, parts.overlay, parts.scaleBar, parts.toolbar);
+  stage.append(
+    canvas,
+    parts.chunkGrid,
+    title,
+    parts.chunkLegend,
+    parts.overlay,
+    parts.scaleBar,
+    parts.toolbar,
+    parts.ioPanel,
+  );
   root.append(style, stage, parts.sliders, parts.channels);
   host.appendChild(root);
   return { root, stage, canvas, title };
