@@ -106,9 +106,9 @@ describe("panelRows", () => {
       "level 2: 1 · 0",
       "Memory: 3.00 MB of 512 MB (0.6%)",
       "Cache hits: 19% (3 of 16)",
-      "Reads: 12 · 2 running · 5 queued",
+      "Reads: 12 done · 2 running · 5 queued",
       "Read: 1.50 KB · 4.2 ms each",
-      "Failed: 1 reads",
+      "Failed: 1 read",
       "Sent: 12 tiles · 2.50 MB",
       "Encode: 0.50 ms each",
     ]);

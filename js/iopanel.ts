@@ -157,14 +157,16 @@ export function panelRows(s: IoStats): PanelRow[] {
     },
     {
       label: "Reads",
-      parts: [n("reads", s), { text: " · " }, n("reads_in_flight", s), { text: " running · " }, n("reads_queued", s), { text: " queued" }],
+      parts: [n("reads", s), { text: " done · " }, n("reads_in_flight", s), { text: " running · " }, n("reads_queued", s), { text: " queued" }],
     },
     {
       label: "Read",
       parts: [{ text: formatBytes(s.bytes_read), field: "bytes_read" }, { text: " · " }, { text: formatMs(s.read_ms), field: "read_ms" }, { text: " each" }],
     },
   );
-  if (s.read_failures > 0) rows.push({ label: "Failed", parts: [n("read_failures", s), { text: " reads" }], warn: true });
+  if (s.read_failures > 0) {
+    rows.push({ label: "Failed", parts: [n("read_failures", s), { text: s.read_failures === 1 ? " read" : " reads" }], warn: true });
+  }
   rows.push(
     {
       label: "Sent",
