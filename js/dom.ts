@@ -146,6 +146,7 @@ export interface ViewDom {
 export interface ViewParts {
   overlay: HTMLElement;
   scaleBar: HTMLElement;
+  crosshair: HTMLElement;
   toolbar: HTMLElement;
   sliders: HTMLElement;
   channels: HTMLElement;
@@ -177,6 +178,7 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   stage.append(
     canvas,
     parts.chunkGrid,
+    parts.crosshair,
     title,
     parts.chunkLegend,
     parts.overlay,

@@ -100,6 +100,21 @@ export const CSS = `
   background: #f4f4f6;
   box-shadow: 0 0 0 1px rgba(0, 0, 0, 0.7);
 }
+.simplezarr-viewer .sz-crosshair {
+  position: absolute;
+  inset: 0;
+  overflow: hidden;
+  pointer-events: none;
+}
+.simplezarr-viewer .sz-crosshair[hidden] { display: none; }
+.simplezarr-viewer .sz-crosshair-h,
+.simplezarr-viewer .sz-crosshair-v {
+  position: absolute;
+  background: rgba(255, 214, 10, 0.85);
+  box-shadow: 0 0 0 0.5px rgba(0, 0, 0, 0.6);
+}
+.simplezarr-viewer .sz-crosshair-h { left: 0; right: 0; top: 0; height: 1px; }
+.simplezarr-viewer .sz-crosshair-v { top: 0; bottom: 0; left: 0; width: 1px; }
 .simplezarr-viewer .sz-toolbar {
   position: absolute;
   right: 8px;

@@ -41,8 +41,9 @@ import { CameraSync } from "./camerasync";
 import { ChannelSync } from "./channelsync";
 import { ChunkGridOverlay, type ChunkStates, deviceMapping, parseChunkStates, planChunkGrid } from "./chunkgrid";
 import { SliderPanel, createToolbar } from "./controls";
+import { Crosshair, crosshairAt, grabs, parseCrosshair } from "./crosshair";
 import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
-import { formatPending, formatPosition, formatZoom } from "./format";
+import { formatPending, formatPosition, formatZoom, planeNames } from "./format";
 import { attachInteraction } from "./interaction";
 import { IoPanel } from "./iopanel";
 import { TileLayer } from "./layer";
@@ -94,6 +95,8 @@ interface Traits {
   show_chunks: unknown;
   stats: unknown;
   _chunk_states: unknown;
+  crosshair: unknown;
+  plane: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -115,6 +118,7 @@ class ViewerView {
   private readonly chunkGrid = new ChunkGridOverlay();
   /** The `_chunk_states` trait, parsed. */
   private chunkStates: ChunkStates = new Map();
+  private readonly crosshair = new Crosshair();
   private readonly sliderPanel: SliderPanel;
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
@@ -174,6 +178,7 @@ class ViewerView {
     ({ root: this.root, stage: this.stage, canvas: this.canvas, title: this.title } = buildViewDom(host, {
       overlay: this.overlay.el,
       scaleBar: this.scaleBar.el,
+      crosshair: this.crosshair.el,
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
       channels: this.channelSync.panel.el,
@@ -262,6 +267,7 @@ class ViewerView {
       this.chunkStates = parseChunkStates(this.model.get("_chunk_states"));
       this.request();
     });
+    this.listen("change:crosshair", () => this.updateOverlay());
     this.applyShowTiles();
     this.applyShowStats();
     this.applyShowChunks();
@@ -280,6 +286,9 @@ class ViewerView {
           this.probe();
           this.updateOverlay();
         },
+        grab: (at) => grabs(this.crossAt(), at),
+        drag: (at) => this.moveCrosshair(at),
+        click: (at) => this.moveCrosshair(at),
       }),
     );
 
@@ -590,6 +599,21 @@ class ViewerView {
     this.link.probe(screenToWorld(cam, this.size, this.hover));
   }
 
+  /** Where the crosshair crosses on screen, or null (none set, no camera yet). */
+  private crossAt(): Vec2 | null {
+    return crosshairAt(this.camera, this.size, parseCrosshair(this.model.get("crosshair")));
+  }
+
+  /** A click or drag in a view that has a crosshair moves it (the kernel moves the other views). */
+  private moveCrosshair(at: Vec2): void {
+    const cam = this.camera;
+    if (cam === null || parseCrosshair(this.model.get("crosshair")) === null) return;
+    const world = screenToWorld(cam, this.size, at);
+    this.model.set("crosshair", [world[0], world[1]]);
+    this.model.save_changes();
+    this.updateOverlay();
+  }
+
   private updateOverlay(): void {
     const cam = this.camera;
     const l0 = this.levels[0];
@@ -597,11 +621,12 @@ class ViewerView {
     const unit = typeof unitTrait === "string" ? unitTrait : "";
     // Shown unless the `scale_bar` trait is false (an older kernel has no such trait).
     this.scaleBar.update(cam === null ? null : chooseScaleBar(cam.scale, unit), this.model.get("scale_bar") !== false);
+    this.crosshair.update(this.crossAt(), this.size);
     let cursor = "";
     let pixel = "";
     if (cam !== null && l0 !== undefined && this.hover !== null) {
       const world = screenToWorld(cam, this.size, this.hover);
-      cursor = formatPosition(world, cam.scale, unit);
+      cursor = formatPosition(world, cam.scale, unit, planeNames(this.model.get("plane")));
       const [iy, ix] = pixelIndex(l0, world);
       if (iy >= 0 && ix >= 0 && iy < l0.shape[0] && ix < l0.shape[1]) pixel = `px ${iy}, ${ix}`;
     }
@@ -644,6 +669,7 @@ class ViewerView {
     this.scaleBar.dispose();
     this.ioPanel.dispose();
     this.chunkGrid.dispose();
+    this.crosshair.dispose();
     this.channelSync.dispose();
     this.layer?.dispose();
     this.root.remove();

@@ -3,13 +3,14 @@
 ``Viewer(source, image=...)`` accepts a path, URL, store, zarr node, numpy
 array, :class:`~simplezarr.utils.MultiscaleInfo` or a shared
 :class:`~simplezarr.utils.ChunkPool`; :func:`open_pool` turns any of them
-into the pool the viewer reads through (and says whether the viewer owns
-it), :func:`pick_image` chooses one image of a source that holds several.
+into the pool the viewer reads through (and says whether the viewer holds a
+lease on it: by default viewers of one image share one pool, see
+:mod:`._registry`), :func:`pick_image` chooses one image of a source that
+holds several.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -18,6 +19,8 @@ import numpy as np
 from simplezarr._open import open as open_source
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
+
+from ._registry import shared_pool
 
 __all__ = ["open_pool", "pick_image"]
 
@@ -32,13 +35,17 @@ def open_pool(
     storage_options: dict[str, Any] | None,
     level_cache: int | None,
     memory: int,
+    share: bool = True,
 ) -> tuple[ChunkPool, bool]:
-    """The pool of ``Viewer(source, ...)``, and whether the viewer owns it.
+    """The pool of ``Viewer(source, ...)``, and whether the viewer holds a lease on it.
 
-    A ``ChunkPool`` source is shared as is (not owned). Otherwise the source
-    is opened read-only, the image picked, and a pool made with
-    ``cache_size=level_cache`` (default: as many level-0 chunks as fit in
-    256 MB, at least 16) and ``memory_budget=memory``.
+    A ``ChunkPool`` source is used as is (no lease: the viewer never destroys
+    it). Otherwise the source is opened read-only and the image picked; with
+    ``share`` the pool already open for that image in this process is leased
+    (:mod:`._registry`), else a pool is made with ``cache_size=level_cache``
+    (default: as many level-0 chunks as fit in 256 MB, at least 16) and
+    ``memory_budget=memory``. A leased pool is given back with
+    :func:`~._registry.release_pool`.
     """
     if isinstance(source, ChunkPool):
         return source, False
@@ -47,14 +54,18 @@ def open_pool(
     else:
         node = open_source(source, storage_options=storage_options)
         info = pick_image(MultiscaleInfo.from_zarr_node(node), image, source)
-    if level_cache is None:
-        first = info.scales[0]
-        nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
-        level_cache = max(16, _CACHE_BYTES // max(1, nbytes))
-    options: dict[str, Any] = {}
-    if "memory_budget" in inspect.signature(ChunkPool).parameters:
-        options["memory_budget"] = memory  # (a pool without a budget: older chunk cores)
-    return ChunkPool(info, cache_size=level_cache, **options), True
+
+    def make(info: MultiscaleInfo) -> ChunkPool:
+        cache = level_cache
+        if cache is None:
+            first = info.scales[0]
+            nbytes = math.prod(first.chunk_shape) * np.dtype(first.dtype).itemsize
+            cache = max(16, _CACHE_BYTES // max(1, nbytes))
+        return ChunkPool(info, cache_size=cache, memory_budget=memory)
+
+    if share:
+        return shared_pool(info, make), True
+    return make(info), True
 
 
 def pick_image(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:

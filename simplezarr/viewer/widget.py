@@ -80,6 +80,7 @@ from ._failures import DEFAULT_RETRY_AFTER, FailureLog
 from ._iostats import IoStatsPublisher
 from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
+from ._registry import release_pool
 from ._routing import MessageRouting
 from ._source import open_pool
 from ._stats import ChannelStatistics
@@ -209,6 +210,20 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     retry_after : float
         Seconds before a chunk whose read failed may be read again; a retry
         happens only on a later viewport message that still wants it.
+    plane : str, optional
+        The two axes shown, horizontal first: ``"xz"`` shows x across and
+        z down, ``"zy"`` z across and y down (default: the last two spatial
+        axes, x across and y down). Pixels are drawn at their physical
+        aspect, so anisotropic voxels look right.
+    crosshair : (float, float), optional
+        A cross drawn at world ``[y, x]`` of the view (``[]``: none; default).
+        Set by :class:`~simplezarr.viewer.ortho.OrthoViewer`; a click in a
+        view that has a cross moves it there.
+    share_pool : bool
+        Share one pool with every other viewer of the same image in this
+        process (default): a chunk is read once for all of them, and
+        ``level_cache``/``memory`` are those of the first. ``False``: a
+        pool of this viewer's own.
 
     Notes
     -----
@@ -258,6 +273,8 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     show_chunks = traitlets.Bool(False).tag(sync=True)
     stats: traitlets.Dict[str, Any] = traitlets.Dict(read_only=True).tag(sync=True)
     _chunk_states: traitlets.Dict[str, Any] = traitlets.Dict(read_only=True).tag(sync=True)
+    plane = traitlets.Unicode("", read_only=True).tag(sync=True)
+    crosshair = traitlets.List(traitlets.Float(), [], maxlen=2).tag(sync=True)
 
     def __init__(
         self,
@@ -288,6 +305,8 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         encode_threads: int = 2,
         max_views: int = 8,
         retry_after: float = DEFAULT_RETRY_AFTER,
+        share_pool: bool = True,
+        plane: str | None = None,
         **kwargs: Any,
     ) -> None:
         if not _BUNDLE_FOUND:
@@ -308,10 +327,16 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
             storage_options=storage_options,
             level_cache=level_cache,
             memory=memory,
+            share=share_pool,
         )
         info = pool.multiscale_info
         self._pool = pool
-        self._layout = layout = image_layout(info)
+        try:
+            self._layout = layout = image_layout(info, plane)
+        except Exception:
+            if self._owns_pool:
+                release_pool(pool)
+            raise
         self._margin = margin
         self._max_tiles = max_tiles
         self._max_views = max_views
@@ -378,6 +403,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
         self._io.publish_now()
+        self.set_trait("plane", plane or "")
         self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
@@ -387,7 +413,11 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
 
     @property
     def pool(self) -> ChunkPool:
-        """The chunk pool behind the views."""
+        """The chunk pool behind the views (shared with other viewers of the image by default).
+
+        Its ``memory_usage``, ``memory_budget`` and ``iter_chunks()`` show what
+        it holds and caches.
+        """
         return self._pool
 
     @property
@@ -439,7 +469,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._stats.close()
         self._prober.close()
         if self._owns_pool:
-            self._pool.destroy()
+            release_pool(self._pool)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         super().close()
@@ -451,6 +481,15 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         value = float(proposal["value"])
         if not math.isfinite(value) or value < 0:
             raise traitlets.TraitError(f"Viewer.zoom: {value!r} must be >= 0 (0 fits the image)")
+        return value
+
+    @traitlets.validate("crosshair")
+    def _validate_crosshair(self, proposal: dict[str, Any]) -> list[float]:
+        value = list(proposal["value"])
+        if len(value) not in (0, 2) or not all(math.isfinite(v) for v in value):
+            raise traitlets.TraitError(
+                f"Viewer.crosshair: {value!r} must be [] or two finite numbers [y, x]"
+            )
         return value
 
     @traitlets.validate("center")
