@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from simplezarr.utils.chunkpool import ChunkPool
 
     from ._failures import FailureLog
+    from ._iostats import IoStatsPublisher
     from ._layout import ImageLayout
     from ._probe import Prober
     from .channels import Channel
@@ -65,6 +66,7 @@ class MessageRouting:
         _layout: ImageLayout
         _prober: Prober
         _failures: FailureLog
+        _io: IoStatsPublisher
         _call_soon: Callable[..., Any] | None
         _loop_thread: int | None
         _executor: Executor | None
@@ -175,6 +177,7 @@ class MessageRouting:
             max_chunks=self._max_tiles,
             max_bytes=self._view_bytes,
             failures=self._failures,
+            totals=self._io.totals,
         )
         self._streamers[view] = streamer
         while len(self._streamers) > self._max_views:

@@ -113,6 +113,10 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         The failed chunks, shared between the streamers of one viewer (each
         failure is logged once; retries release a chunk in every view).
         Default: a log of its own with the default retry policy.
+    totals : StreamerStats, optional
+        Counters shared by the viewer's streamers: tiles and bytes sent,
+        encodes and their time are counted there too (``stats`` counts this
+        view's alone).
     """
 
     def __init__(
@@ -130,6 +134,7 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         max_chunks: int = 1024,
         max_bytes: int | None = None,
         failures: FailureLog | None = None,
+        totals: StreamerStats | None = None,
     ) -> None:
         super().__init__(pool)
         self._layout = layout
@@ -147,6 +152,7 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         self._failures = failures if failures is not None else FailureLog()
         self._failures.register(self)
         self.stats = StreamerStats()
+        self._totals = totals
         self._viewport: Viewport | None = None
         self._seq = -1
         self._level = 0
@@ -173,6 +179,11 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
     def level(self) -> int:
         """The level the last viewport uses."""
         return self._level
+
+    @property
+    def viewport(self) -> Viewport | None:
+        """The last viewport, clamped (None before the first)."""
+        return self._viewport
 
     @property
     def seq(self) -> int:

@@ -77,6 +77,7 @@ from simplezarr.utils.multiscale import MultiscaleInfo
 from ._defaults import COLORMAPS, NAN_TRANSPARENT
 from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
+from ._iostats import IoStatsPublisher
 from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
 from ._registry import release_pool
@@ -183,6 +184,13 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         Open the channel panel below the view (per channel: visibility,
         colour, contrast window over a histogram, auto; colormap, gamma and
         invert for one channel). Its toggle writes this trait too.
+    show_stats : bool
+        Show the I/O and cache panel (the numbers of :attr:`stats`) over the
+        view. The toolbar's "I/O" button toggles it too.
+    show_chunks : bool
+        Draw the chunk grid of the level in use over the image, each chunk
+        coloured by its state in the pool (held, cached, loading, failed),
+        with a legend. The toolbar's "Chunks" button toggles it too.
     position : mapping, optional
         Level-0 index per non-displayed axis (see :attr:`sliders`).
     center : (float, float), optional
@@ -228,6 +236,15 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     before channels. :meth:`auto_contrast` sets the limits from the data on
     screen.
 
+    I/O: :attr:`stats` is a read-only dict of what the pool and the views
+    did, observable like any trait (``viewer.observe(fn, "stats")``): chunks
+    held and cached per level, memory against the budget, cache hits and
+    hit rate, reads done, failed, running and queued, bytes read, tiles and
+    bytes sent, mean read and encode times (keys in
+    :func:`simplezarr.viewer._iostats.stats_dict`). With a running loop it
+    is updated at most every 0.25 s while a view is shown; without one,
+    :meth:`flush_now` and :meth:`refresh_stats` update it.
+
     Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
     ``await viewer.wait_idle()`` waits until every view has its tiles (or
     their failures), and statistics and probes are settled. In plain Python
@@ -252,6 +269,10 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     show_tiles = traitlets.Bool(False).tag(sync=True)
     scale_bar = traitlets.Bool(True).tag(sync=True)
     show_channels = traitlets.Bool(False).tag(sync=True)
+    show_stats = traitlets.Bool(False).tag(sync=True)
+    show_chunks = traitlets.Bool(False).tag(sync=True)
+    stats: traitlets.Dict[str, Any] = traitlets.Dict(read_only=True).tag(sync=True)
+    _chunk_states: traitlets.Dict[str, Any] = traitlets.Dict(read_only=True).tag(sync=True)
     plane = traitlets.Unicode("", read_only=True).tag(sync=True)
     crosshair = traitlets.List(traitlets.Float(), [], maxlen=2).tag(sync=True)
     _code_source = traitlets.Dict(read_only=True).tag(sync=True)
@@ -275,6 +296,8 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         show_tiles: bool = False,
         scale_bar: bool = True,
         show_channels: bool = False,
+        show_stats: bool = False,
+        show_chunks: bool = False,
         position: Mapping[str, int] | None = None,
         center: Sequence[float] | None = None,
         zoom: float | None = None,
@@ -349,6 +372,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._prober = Prober(
             pool, layout, self._send_message, call_soon_threadsafe=self._call_soon
         )
+        self._io = IoStatsPublisher(self, loop)
 
         # All state is set before the widget opens its comm: one initial state message.
         self.position = {**layout.default_position(), **(position or {})}  # validated
@@ -365,6 +389,8 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.show_tiles = show_tiles
         self.scale_bar = scale_bar
         self.show_channels = show_channels
+        self.show_stats = show_stats
+        self.show_chunks = show_chunks
         camera = provisional_camera(
             layout.levels, (float(height), DEFAULT_VIEW_WIDTH), center=center, zoom=zoom or None
         )
@@ -377,6 +403,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.set_trait("unit", info.unit or "")
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
+        self._io.publish_now()
         self.set_trait("plane", plane or "")
         self.set_trait(
             "_code_source",
@@ -385,6 +412,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
+        self.on_msg(self._io.poke)  # after the message is handled: a view may be live now
 
     # -- public -------------------------------------------------------------------
 
@@ -411,6 +439,15 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         """Without a running loop (plain Python): load and send the tiles of every view now."""
         for streamer in list(self._streamers.values()):
             streamer.flush_now()
+        self._io.publish_now()
+
+    def refresh_stats(self) -> None:
+        """Update :attr:`stats` (and the chunk grid of ``show_chunks``) now.
+
+        Call it on the loop's thread (a notebook cell) or, without a loop, in
+        any one thread; with a loop and a view shown it also happens by itself.
+        """
+        self._io.publish_now()
 
     async def wait_idle(self) -> None:
         """With a running loop: return once every view has all its wanted tiles.
@@ -430,6 +467,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
             super().close()
             return
         self._closed = True
+        self._io.close()
         for streamer in self._streamers.values():
             streamer.close()
         self._streamers.clear()
@@ -501,6 +539,11 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
                 )
             out[name] = int(index)
         return out
+
+    @traitlets.observe("show_chunks")
+    def _show_chunks_changed(self, change: dict[str, Any]) -> None:
+        if not getattr(self, "_constructing", True):
+            self._on_loop(self._io.publish_now)  # at once, not at the next tick
 
     @traitlets.observe("position")
     def _position_changed(self, change: dict[str, Any]) -> None:
