@@ -51,6 +51,7 @@ __all__ = ["EncodedTile", "encode_png", "encode_tile", "to_codes"]
 _SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _COLOR_GRAY: Final = 0
 _COLOR_RGB: Final = 2
+_COLOR_RGBA: Final = 6
 _FILTER_SUB: Final = 1
 _U16_MAX: Final = 65535
 
@@ -76,12 +77,13 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def encode_png(codes: npt.NDArray[Any], *, level: int = 1) -> bytes:
-    """Write an 8-bit PNG of a ``(h, w)`` gray or ``(h, w, 3)`` RGB uint8 array.
+    """Write an 8-bit PNG of a ``(h, w)`` gray, ``(h, w, 3)`` RGB or ``(h, w, 4)`` RGBA array.
 
     Parameters
     ----------
     codes : numpy.ndarray
-        uint8 array, 2D (grayscale) or 3D with 3 channels (RGB).
+        uint8 array, 2D (grayscale) or 3D with 3 (RGB) or 4 channels (RGBA,
+        straight alpha: the pictures of :mod:`._export`).
     level : int
         ISA-L deflate level, 0 (fastest) .. 3 (smallest).
 
@@ -96,8 +98,12 @@ def encode_png(codes: npt.NDArray[Any], *, level: int = 1) -> bytes:
         color, channels = _COLOR_GRAY, 1
     elif codes.ndim == 3 and codes.shape[2] == 3:
         color, channels = _COLOR_RGB, 3
+    elif codes.ndim == 3 and codes.shape[2] == 4:
+        color, channels = _COLOR_RGBA, 4
     else:
-        raise ValueError(f"encode_png(): codes must be (h, w) or (h, w, 3), got {codes.shape}")
+        raise ValueError(
+            f"encode_png(): codes must be (h, w), (h, w, 3) or (h, w, 4), got {codes.shape}"
+        )
     h, w = codes.shape[:2]
     if h == 0 or w == 0:
         raise ValueError(f"encode_png(): cannot encode an empty image of shape {codes.shape}")
