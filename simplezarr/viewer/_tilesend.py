@@ -103,8 +103,11 @@ class TileSending:
         ) -> None: ...
 
     async def wait_idle(self) -> None:
-        """Async mode: return once no wanted tile is pending or being encoded."""
-        if self._is_idle():
+        """Async mode: return once no wanted tile is pending or being encoded.
+
+        (And the ``status`` saying so is sent: a status still due runs first.)
+        """
+        if self._is_idle() and not self._status_due:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
