@@ -77,6 +77,7 @@ from simplezarr.utils.multiscale import MultiscaleInfo
 from ._defaults import COLORMAPS, NAN_TRANSPARENT
 from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
+from ._layerstack import LayerStack
 from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
 from ._routing import MessageRouting
@@ -115,7 +116,7 @@ def _bundle_text() -> str:
     return text if "\n" in text else text + "\n"
 
 
-class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
+class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
     """A tiled, multiscale 2D view of a (huge) zarr image in a notebook.
 
     Parameters
@@ -201,6 +202,9 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     retry_after : float
         Seconds before a chunk whose read failed may be read again; a retry
         happens only on a later viewport message that still wants it.
+    labels : bool
+        Show the label images listed in the image's OME ``labels`` group as
+        layers over it (default True).
 
     Notes
     -----
@@ -212,6 +216,12 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     current channel's (the one at ``position["c"]``), kept for code written
     before channels. :meth:`auto_contrast` sets the limits from the data on
     screen.
+
+    Layers: :attr:`layers` lists what is drawn, bottom to top (a
+    :class:`~simplezarr.viewer.layers.Layer` each: ``visible``, ``opacity``,
+    ``outline`` for labels): the image, its OME label images, and what
+    :meth:`add_image` and :meth:`add_labels` added. A label image opened on
+    its own is drawn as labels.
 
     Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
     ``await viewer.wait_idle()`` waits until every view has its tiles (or
@@ -265,6 +275,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         encode_threads: int = 2,
         max_views: int = 8,
         retry_after: float = DEFAULT_RETRY_AFTER,
+        labels: bool = True,
         **kwargs: Any,
     ) -> None:
         if not _BUNDLE_FOUND:
@@ -292,7 +303,9 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._margin = margin
         self._max_tiles = max_tiles
         self._max_views = max_views
+        self._memory = memory
         self._view_bytes = memory // 2
+        self._base_is_labels = info.is_labels
         self._streamers: OrderedDict[str, TileStreamer] = OrderedDict()
         self._refused: OrderedDict[str, int] = OrderedDict()
         self._failures = FailureLog(retry_after)
@@ -321,7 +334,11 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
             executor=self._executor,
         )
         self._prober = Prober(
-            pool, layout, self._send_message, call_soon_threadsafe=self._call_soon
+            pool,
+            layout,
+            self._send_message,
+            call_soon_threadsafe=self._call_soon,
+            properties=self._base_label_properties,
         )
 
         # All state is set before the widget opens its comm: one initial state message.
@@ -335,6 +352,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
             invert=invert,
             nan_color=nan_color,
         )
+        self._init_layers(labels)
         self.height = height
         self.show_tiles = show_tiles
         self.scale_bar = scale_bar
@@ -357,6 +375,10 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
 
     # -- public -------------------------------------------------------------------
 
+    def _base_label_properties(self, value: int) -> Mapping[str, Any] | None:
+        meta = getattr(self, "_base_labels", None)
+        return meta.properties.get(value) if meta is not None else None
+
     @property
     def pool(self) -> ChunkPool:
         """The chunk pool behind the views."""
@@ -374,7 +396,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
 
     def flush_now(self) -> None:
         """Without a running loop (plain Python): load and send the tiles of every view now."""
-        for streamer in list(self._streamers.values()):
+        for streamer in [*self._streamers.values(), *self._layer_streamers()]:
             streamer.flush_now()
 
     async def wait_idle(self) -> None:
@@ -388,6 +410,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         await self._prober.settled()
         for streamer in list(self._streamers.values()):
             await streamer.wait_idle()
+        await self._layers_settled()
 
     def close(self) -> None:
         """Close every view, drop every chunk, stop the encode threads, close the widget."""
@@ -400,6 +423,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._streamers.clear()
         self._stats.close()
         self._prober.close()
+        self._close_layers()
         if self._owns_pool:
             self._pool.destroy()
         if self._executor is not None:
@@ -468,5 +492,6 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         def move() -> None:
             for streamer in list(self._streamers.values()):
                 streamer.set_position(position)
+            self._move_layers(position)
 
         self._on_loop(move)

@@ -197,8 +197,8 @@ def test_compression_levels_all_decode() -> None:
 def test_bad_input_names_the_function() -> None:
     with pytest.raises(TypeError, match=r"encode_png\(\).*uint16"):
         encode_png(np.zeros((2, 2), np.uint16))
-    with pytest.raises(ValueError, match=r"encode_png\(\).*\(2, 2, 4\)"):
-        encode_png(np.zeros((2, 2, 4), np.uint8))
+    with pytest.raises(ValueError, match=r"encode_png\(\).*\(2, 2, 5\)"):
+        encode_png(np.zeros((2, 2, 5), np.uint8))
     with pytest.raises(ValueError, match=r"encode_png\(\).*empty"):
         encode_png(np.zeros((0, 3), np.uint8))
     with pytest.raises(ValueError, match=r"to_codes\(\).*2D"):
