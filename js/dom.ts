@@ -57,6 +57,7 @@ export type HookName =
   | "tilesFailed"
   | "failedDrawn"
   | "passes"
+  | "layers"
   | "protocolMismatch"
   | "level"
   | "plane"

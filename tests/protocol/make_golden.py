@@ -59,6 +59,7 @@ def frontend_examples() -> dict[str, Any]:
         "size": [480, 640],
         "dpr": 2,
         "channels": [0, 2],
+        "layers": [],
     }
     return {
         "ready": {"type": "ready", "view": _VIEW, "version": PROTOCOL_VERSION},
