@@ -1,6 +1,7 @@
 /**
- * DOM controls around the canvas: the toolbar (zoom out / in, fit, and the
- * "Tiles" toggle of the tile outlines) and one labelled range input per
+ * DOM controls around the canvas: the toolbar (zoom out / in, fit, the
+ * "Tiles" toggle of the tile outlines, and "Code", which copies the view as
+ * Python) and one labelled range input per
  * entry of the `sliders` trait.
  *
  * The sliders show the level-0 index on their axis, e.g.
@@ -28,6 +29,8 @@ export interface ToolbarActions {
   zoomOut(): void;
   /** The "Tiles" toggle was clicked. */
   toggleTiles(): void;
+  /** The "Code" button: copy the view as Python code. */
+  copyCode(): void;
 }
 
 export interface Toolbar {
@@ -58,6 +61,7 @@ export function createToolbar(actions: ToolbarActions): Toolbar {
   add("Fit", "Fit the image (0)", () => actions.fit(), "sz-fit");
   const tiles = add("Tiles", "Show tile outlines (t)", () => actions.toggleTiles(), "sz-tiles");
   tiles.setAttribute("aria-pressed", "false");
+  add("Code", "Copy this view as Python code", () => actions.copyCode(), "sz-copy-code");
   return {
     el,
     setTiles: (on) => tiles.setAttribute("aria-pressed", on ? "true" : "false"),

@@ -26,6 +26,7 @@
  * - `data-show-tiles` ("1" when the last frame drew tile outlines);
  * - `data-failed-drawn` (failed tiles drawn hatched in the last frame);
  * - `data-passes` (JSON: the channels drawn in the last frame, in order);
+ * - `data-view-code` (the Python the "Code" button last copied);
  * - `data-protocol-mismatch` ("1" when the kernel speaks another protocol
  *   version: the view shows a message and nothing else).
  *
@@ -65,7 +66,8 @@ export type HookName =
   | "camera"
   | "complete"
   | "display"
-  | "showTiles";
+  | "showTiles"
+  | "viewCode";
 
 /** Some test hooks and their new values. */
 export type Hooks = Partial<Record<HookName, string>>;
@@ -139,6 +141,8 @@ export interface ViewDom {
 export interface ViewParts {
   overlay: HTMLElement;
   scaleBar: HTMLElement;
+  crosshair: HTMLElement;
+  code: HTMLElement;
   toolbar: HTMLElement;
   sliders: HTMLElement;
   channels: HTMLElement;
@@ -162,7 +166,7 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   canvas.className = "sz-canvas";
   canvas.tabIndex = 0;
   canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
-  stage.append(canvas, title, parts.overlay, parts.scaleBar, parts.toolbar);
+  stage.append(canvas, parts.crosshair, title, parts.overlay, parts.scaleBar, parts.toolbar, parts.code);
   root.append(style, stage, parts.sliders, parts.channels);
   host.appendChild(root);
   return { root, stage, canvas, title };

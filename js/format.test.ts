@@ -5,6 +5,7 @@ import {
   formatFixed,
   formatPending,
   formatPosition,
+  planeNames,
   formatZoom,
   sliderLabel,
   unitSymbol,
@@ -60,6 +61,9 @@ describe("numbers and units", () => {
     expect(coordinateDecimals(3)).toBe(0);
     expect(formatPosition([12.345, -3.2], 0.05, "micrometer")).toBe("y 12.35, x -3.20 µm");
     expect(formatPosition([12.345, -3.2], 5, "")).toBe("y 12, x -3");
+    expect(formatPosition([12.345, -3.2], 5, "", planeNames("xz"))).toBe("z 12, x -3");
+    expect(planeNames("")).toEqual(["y", "x"]);
+    expect(planeNames("zy")).toEqual(["y", "z"]);
   });
   it("formats pending tiles and zoom", () => {
     expect(formatPending(0)).toBe("");

@@ -111,10 +111,20 @@ export function coordinateDecimals(scale: number): number {
 }
 
 /** Cursor readout: "y 12.5, x 40.2 µm". */
-export function formatPosition(world: [number, number], scale: number, unit: string): string {
+export function formatPosition(
+  world: [number, number],
+  scale: number,
+  unit: string,
+  names: readonly [string, string] = ["y", "x"],
+): string {
   const d = coordinateDecimals(scale);
   const symbol = unitSymbol(unit);
-  return `y ${formatFixed(world[0], d)}, x ${formatFixed(world[1], d)}${symbol ? ` ${symbol}` : ""}`;
+  return `${names[0]} ${formatFixed(world[0], d)}, ${names[1]} ${formatFixed(world[1], d)}${symbol ? ` ${symbol}` : ""}`;
+}
+
+/** The names of the displayed [vertical, horizontal] axes from the `plane` trait ("xz": z down, x across). */
+export function planeNames(plane: unknown): [string, string] {
+  return typeof plane === "string" && plane.length === 2 ? [plane[1]!, plane[0]!] : ["y", "x"];
 }
 
 /** "1 tile loading" / "12 tiles loading" / "" when nothing is pending. */

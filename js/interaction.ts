@@ -6,6 +6,9 @@
  * - Wheel zooms about the cursor (non-passive listener + preventDefault, so
  *   the notebook does not scroll instead).
  * - Double-click zooms in 2x about the point (Shift: out).
+ * - A press that `grab` accepts (the crosshair) carries it with `drag`
+ *   instead of panning; a press released where it started (within
+ *   {@link CLICK_SLOP} px, one pointer) is also a `click`.
  * - Keys (the canvas is focusable): `0` fit, arrows pan (Shift: more),
  *   `+`/`=` and `-` zoom about the centre, `[`/`]` or PageDown/PageUp step
  *   a slider (the one last moved by hand, else z; see `stepTarget`), `t`
@@ -29,7 +32,16 @@ export interface InteractionHandlers {
   toggleTiles(): void;
   /** Cursor moved to `at` (or left the canvas: null). */
   hover(at: Vec2 | null): void;
+  /** A press at `at`: return true to carry something (then `drag`, not pan). */
+  grab?(at: Vec2): boolean;
+  /** The grabbed thing follows the pointer to `at`. */
+  drag?(at: Vec2): void;
+  /** A press released where it started. */
+  click?(at: Vec2): void;
 }
+
+/** A press that moved less than this (CSS px) before release is a click. */
+export const CLICK_SLOP = 4;
 
 /** Zoom per wheel pixel (exp(-delta * k)). */
 const WHEEL_ZOOM = 0.002;
@@ -46,6 +58,8 @@ export function wheelFactor(deltaY: number, deltaMode: number, ctrlKey: boolean,
 
 export function attachInteraction(canvas: HTMLCanvasElement, h: InteractionHandlers): () => void {
   const pointers = new Map<number, Vec2>();
+  /** Where the single pointer went down, and whether it carries a grabbed thing. */
+  let press: { at: Vec2; grabbed: boolean; moved: boolean } | null = null;
   const local = (e: { clientX: number; clientY: number }): Vec2 => {
     const r = canvas.getBoundingClientRect();
     return [e.clientY - r.top, e.clientX - r.left];
@@ -65,7 +79,9 @@ export function attachInteraction(canvas: HTMLCanvasElement, h: InteractionHandl
     } catch {
       // The pointer may already be gone; dragging still works without capture.
     }
-    pointers.set(e.pointerId, local(e));
+    const at = local(e);
+    pointers.set(e.pointerId, at);
+    press = pointers.size === 1 ? { at, grabbed: h.grab?.(at) === true, moved: false } : null;
     canvas.classList.add("sz-dragging");
     e.preventDefault();
   };
@@ -78,7 +94,9 @@ export function attachInteraction(canvas: HTMLCanvasElement, h: InteractionHandl
     const before = pair();
     pointers.set(e.pointerId, at);
     if (pointers.size === 1) {
-      h.pan(at[0] - prev[0], at[1] - prev[1]);
+      if (press !== null && Math.hypot(at[0] - press.at[0], at[1] - press.at[1]) > CLICK_SLOP) press.moved = true;
+      if (press?.grabbed === true) h.drag?.(at);
+      else h.pan(at[0] - prev[0], at[1] - prev[1]);
       return;
     }
     const after = pair();
@@ -94,6 +112,10 @@ export function attachInteraction(canvas: HTMLCanvasElement, h: InteractionHandl
   };
 
   const onUp = (e: PointerEvent): void => {
+    if (press !== null && pointers.size === 1 && pointers.has(e.pointerId) && !press.moved && e.type === "pointerup") {
+      h.click?.(local(e));
+    }
+    if (pointers.size <= 1) press = null;
     pointers.delete(e.pointerId);
     if (canvas.hasPointerCapture(e.pointerId)) canvas.releasePointerCapture(e.pointerId);
     if (pointers.size === 0) canvas.classList.remove("sz-dragging");
@@ -176,5 +198,6 @@ export function attachInteraction(canvas: HTMLCanvasElement, h: InteractionHandl
   return () => {
     for (const [type, fn, opts] of listeners) canvas.removeEventListener(type, fn, opts);
     pointers.clear();
+    press = null;
   };
 }

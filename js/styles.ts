@@ -100,6 +100,55 @@ export const CSS = `
   background: #f4f4f6;
   box-shadow: 0 0 0 1px rgba(0, 0, 0, 0.7);
 }
+.simplezarr-viewer .sz-crosshair {
+  position: absolute;
+  inset: 0;
+  overflow: hidden;
+  pointer-events: none;
+}
+.simplezarr-viewer .sz-crosshair[hidden] { display: none; }
+.simplezarr-viewer .sz-crosshair-h,
+.simplezarr-viewer .sz-crosshair-v {
+  position: absolute;
+  background: rgba(255, 214, 10, 0.85);
+  box-shadow: 0 0 0 0.5px rgba(0, 0, 0, 0.6);
+}
+.simplezarr-viewer .sz-crosshair-h { left: 0; right: 0; top: 0; height: 1px; }
+.simplezarr-viewer .sz-crosshair-v { top: 0; bottom: 0; left: 0; width: 1px; }
+.simplezarr-viewer .sz-code {
+  position: absolute;
+  right: 8px;
+  top: 40px;
+  width: min(460px, calc(100% - 16px));
+  padding: 6px;
+  border-radius: 4px;
+  background: rgba(20, 20, 24, 0.94);
+  color: #f4f4f6;
+  font: 12px/1.3 var(--sz-font);
+  z-index: 3;
+}
+.simplezarr-viewer .sz-code[hidden] { display: none; }
+.simplezarr-viewer .sz-code-head {
+  display: flex;
+  justify-content: space-between;
+  align-items: center;
+  margin-bottom: 4px;
+}
+.simplezarr-viewer .sz-code-text {
+  margin: 0;
+  padding: 6px;
+  max-height: 220px;
+  overflow-y: auto;
+  background: #111;
+  color: #e8e8ea;
+  border: 1px solid #444;
+  border-radius: 3px;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+  scrollbar-color: #555 #111;
+  user-select: text;
+  font: 12px/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+}
 .simplezarr-viewer .sz-toolbar {
   position: absolute;
   right: 8px;

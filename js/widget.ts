@@ -39,8 +39,10 @@ import {
 import { CameraSync } from "./camerasync";
 import { ChannelSync } from "./channelsync";
 import { SliderPanel, createToolbar } from "./controls";
+import { CodePopup, parseCodeSource, viewCode } from "./viewcode";
+import { Crosshair, crosshairAt, grabs, parseCrosshair } from "./crosshair";
 import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
-import { formatPending, formatPosition, formatZoom } from "./format";
+import { formatPending, formatPosition, formatZoom, planeNames } from "./format";
 import { attachInteraction } from "./interaction";
 import { TileLayer } from "./layer";
 import { LayerSync } from "./layersync";
@@ -89,6 +91,9 @@ interface Traits {
   show_channels: unknown;
   protocol_version: unknown;
   layers: unknown;
+  crosshair: unknown;
+  plane: unknown;
+  _code_source: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -106,6 +111,8 @@ class ViewerView {
   private readonly title: HTMLDivElement;
   private readonly overlay = new Overlay();
   private readonly scaleBar = new ScaleBar();
+  private readonly crosshair = new Crosshair();
+  private readonly codePopup = new CodePopup();
   private readonly sliderPanel: SliderPanel;
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
@@ -150,6 +157,7 @@ class ViewerView {
       zoomIn: () => this.zoomAtCenter(1.5),
       zoomOut: () => this.zoomAtCenter(1 / 1.5),
       toggleTiles: () => this.toggleTiles(),
+      copyCode: () => this.copyCode(),
     });
     this.channelSync = new ChannelSync(
       model,
@@ -169,6 +177,8 @@ class ViewerView {
     ({ root: this.root, stage: this.stage, canvas: this.canvas, title: this.title } = buildViewDom(host, {
       overlay: this.overlay.el,
       scaleBar: this.scaleBar.el,
+      crosshair: this.crosshair.el,
+      code: this.codePopup.el,
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
       channels: this.channelSync.panel.el,
@@ -268,6 +278,7 @@ class ViewerView {
     this.listen("change:height", () => this.applyHeight());
     this.listen("change:show_tiles", () => this.applyShowTiles());
     this.listen("change:scale_bar", () => this.updateOverlay());
+    this.listen("change:crosshair", () => this.updateOverlay());
     this.applyShowTiles();
 
     this.cleanups.push(
@@ -282,6 +293,9 @@ class ViewerView {
           this.probe();
           this.updateOverlay();
         },
+        grab: (at) => grabs(this.crossAt(), at),
+        drag: (at) => this.moveCrosshair(at),
+        click: (at) => this.moveCrosshair(at),
       }),
     );
 
@@ -406,6 +420,33 @@ class ViewerView {
   private toggleTiles(): void {
     this.model.set("show_tiles", !this.showTiles());
     this.model.save_changes();
+  }
+
+  /** The toolbar's "Code": the view as Python, copied (and shown, to copy by hand if need be). */
+  private copyCode(): void {
+    if (this.codePopup.shown) {
+      this.codePopup.hide();
+      return;
+    }
+    const cam = this.camera;
+    const l0 = this.levels[0];
+    const code = viewCode({
+      source: parseCodeSource(this.model.get("_code_source")),
+      center: cam === null ? null : [cam.center[0], cam.center[1]],
+      zoom: cam === null || l0 === undefined ? null : zoomFromScale(l0, cam.scale),
+      position: Object.fromEntries(Object.entries(this.position).filter(([k]) => this.sliders.some((s) => s.name === k))),
+      channelMode: this.channelSync.composite ? "composite" : "single",
+      colormap: this.colormap(),
+      invert: this.channelSync.invert(),
+      channels: [...this.channelSync.channelsState()],
+    });
+    setHooks(this.root, { viewCode: code });
+    const show = (copied: boolean): void => {
+      if (!this.disposed) this.codePopup.show(code, copied);
+    };
+    const clipboard = typeof navigator !== "undefined" ? navigator.clipboard : undefined;
+    if (clipboard === undefined) show(false);
+    else clipboard.writeText(code).then(() => show(true), () => show(false));
   }
 
   private updateTitle(): void {
@@ -560,6 +601,21 @@ class ViewerView {
     this.link.probe(screenToWorld(cam, this.size, this.hover));
   }
 
+  /** Where the crosshair crosses on screen, or null (none set, no camera yet). */
+  private crossAt(): Vec2 | null {
+    return crosshairAt(this.camera, this.size, parseCrosshair(this.model.get("crosshair")));
+  }
+
+  /** A click or drag in a view that has a crosshair moves it (the kernel moves the other views). */
+  private moveCrosshair(at: Vec2): void {
+    const cam = this.camera;
+    if (cam === null || parseCrosshair(this.model.get("crosshair")) === null) return;
+    const world = screenToWorld(cam, this.size, at);
+    this.model.set("crosshair", [world[0], world[1]]);
+    this.model.save_changes();
+    this.updateOverlay();
+  }
+
   private updateOverlay(): void {
     const cam = this.camera;
     const l0 = this.levels[0];
@@ -567,11 +623,12 @@ class ViewerView {
     const unit = typeof unitTrait === "string" ? unitTrait : "";
     // Shown unless the `scale_bar` trait is false (an older kernel has no such trait).
     this.scaleBar.update(cam === null ? null : chooseScaleBar(cam.scale, unit), this.model.get("scale_bar") !== false);
+    this.crosshair.update(this.crossAt(), this.size);
     let cursor = "";
     let pixel = "";
     if (cam !== null && l0 !== undefined && this.hover !== null) {
       const world = screenToWorld(cam, this.size, this.hover);
-      cursor = formatPosition(world, cam.scale, unit);
+      cursor = formatPosition(world, cam.scale, unit, planeNames(this.model.get("plane")));
       const [iy, ix] = pixelIndex(l0, world);
       if (iy >= 0 && ix >= 0 && iy < l0.shape[0] && ix < l0.shape[1]) pixel = `px ${iy}, ${ix}`;
     }
@@ -612,6 +669,8 @@ class ViewerView {
     this.sliderPanel.dispose();
     this.overlay.dispose();
     this.scaleBar.dispose();
+    this.crosshair.dispose();
+    this.codePopup.dispose();
     this.channelSync.dispose();
     this.layerSync.dispose();
     this.layer?.dispose();

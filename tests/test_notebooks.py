@@ -2,7 +2,9 @@
 
 (The quickstart is also run in a real JupyterLab with a real browser by
 ``tests/browser/test_jupyterlab.py``; here each notebook runs headless with
-nbclient, which is what a reader pressing "Run all" first needs.)
+nbclient, which is what a reader pressing "Run all" first needs.) Each is
+executed once per session (``tests/_notebooks.py``); the docs site test
+builds its pages from the same executed copies.
 """
 
 from __future__ import annotations
@@ -11,29 +13,33 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+from tests._notebooks import NOTEBOOKS, ExecutedNotebooks
 
 
 def test_there_are_notebooks() -> None:
     assert [p.name for p in NOTEBOOKS][:2] == ["01-quickstart.ipynb", "02-image-pyramids.ipynb"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
         f"{path.name} is committed with outputs"
     )
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path: Path, executed_notebooks: ExecutedNotebooks) -> None:
+    nb = executed_notebooks(path)  # raises CellExecutionError naming the cell that failed
     errors = [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
     assert errors == []
+    # Every code cell ran (an execution count each), and the executed copy is on disk.
+    assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+    assert (executed_notebooks.directory / path.name).is_file()
     # The viewers were made: their widget views are in the outputs.
     views = [
         o

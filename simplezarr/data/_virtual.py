@@ -4,7 +4,9 @@ Design
 ------
 `ProceduralStore` answers the keys of a 2D multiscale OME-Zarr 0.5 group
 (``zarr.json``, ``<level>/zarr.json``, ``<level>/c/<iy>/<ix>``) without
-storing anything: metadata documents are made once at construction, and a
+storing anything (the read-only store skeleton, keys, byte ranges and
+listing are :class:`simplezarr._computed_store.ComputedStore`'s, shared with
+:class:`simplezarr.ComputedImage`): metadata documents are made once at construction, and a
 chunk's bytes are made on request by ``render(level, y0, x0, h, w)``
 (a numpy array), encoded with the ``bytes`` codec only (little-endian, no
 compression: making the bytes is the cost, there is no transfer to save).
@@ -33,22 +35,13 @@ about as cheap as any other and looks like the mean of the level below.
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import zarr
-from zarr.abc.store import (
-    ByteRequest,
-    OffsetByteRequest,
-    RangeByteRequest,
-    Store,
-    SuffixByteRequest,
-)
-from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 
+from simplezarr._computed_store import ComputedStore, array_doc
 from simplezarr.data._blas import one_blas_thread
 from simplezarr.data._tissue import render_tissue
 from simplezarr.utils._pyramid_meta import multiscales_metadata, normalize_axes
@@ -58,7 +51,7 @@ __all__ = ["ProceduralStore", "virtual_fractal"]
 Render = Callable[[int, int, int, int, int], np.ndarray]
 
 
-class ProceduralStore(Store):
+class ProceduralStore(ComputedStore):
     """A read-only Zarr v3 store serving a 2D multiscale OME-Zarr image computed on read.
 
     Parameters
@@ -84,10 +77,6 @@ class ProceduralStore(Store):
         Must be True (the default): the store cannot be written.
     """
 
-    supports_writes: bool = False
-    supports_deletes: bool = False
-    supports_listing: bool = True
-
     def __init__(
         self,
         render: Render,
@@ -103,7 +92,6 @@ class ProceduralStore(Store):
     ) -> None:
         if not read_only:
             raise ValueError("ProceduralStore(): the store is always read-only (read_only=False)")
-        super().__init__(read_only=True)
         if len(shape) != 2 or min(shape) < 1 or chunk < 1:
             raise ValueError(f"ProceduralStore(): bad shape {shape!r} or chunk {chunk!r}")
         self._render = render
@@ -113,7 +101,6 @@ class ProceduralStore(Store):
         while max(shapes[-1]) > self._chunk:
             shapes.append((-(-shapes[-1][0] // 2), -(-shapes[-1][1] // 2)))
         self.level_shapes: tuple[tuple[int, int], ...] = tuple(shapes)
-        self._lock = threading.Lock()
         self.chunks_rendered = 0
         axes = normalize_axes("yx", 2, unit, "ProceduralStore()")
         factors: list[tuple[int, ...]] = [(2**lvl, 2**lvl) for lvl in range(len(shapes))]
@@ -129,25 +116,8 @@ class ProceduralStore(Store):
             "zarr.json": {"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}}
         }
         for lvl, s in enumerate(shapes):
-            docs[f"{lvl}/zarr.json"] = self._array_doc(s)
-        self._docs = {k: json.dumps(v).encode() for k, v in docs.items()}
-
-    def _array_doc(self, shape: tuple[int, int]) -> dict[str, Any]:
-        return {
-            "zarr_format": 3,
-            "node_type": "array",
-            "shape": list(shape),
-            "data_type": self._dtype.name,
-            "chunk_grid": {
-                "name": "regular",
-                "configuration": {"chunk_shape": [self._chunk, self._chunk]},
-            },
-            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
-            "fill_value": 0,
-            "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
-            "attributes": {},
-            "dimension_names": ["y", "x"],
-        }
+            docs[f"{lvl}/zarr.json"] = array_doc(s, (self._chunk,) * 2, self._dtype, ["y", "x"])
+        super().__init__(docs, [(s, (self._chunk, self._chunk)) for s in shapes])
 
     # -- identity -----------------------------------------------------------
 
@@ -166,44 +136,7 @@ class ProceduralStore(Store):
         h, w = self.level_shapes[0]
         return f"ProceduralStore({h}x{w}, chunk={self._chunk}, levels={len(self.level_shapes)})"
 
-    def with_read_only(self, read_only: bool = False) -> ProceduralStore:
-        """This store itself for ``read_only=True``; no writable copy exists.
-
-        ``with_read_only(False)`` raises ``NotImplementedError``, as zarr's
-        stores without a writable form do.
-        """
-        if read_only:
-            return self
-        super().with_read_only(read_only)  # raises NotImplementedError
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        del state["_lock"]  # a lock does not pickle; a new store gets its own
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
     # -- reading ------------------------------------------------------------
-
-    def _chunk_key(self, key: str) -> tuple[int, int, int] | None:
-        """(level, iy, ix) for a valid chunk key, else None."""
-        parts = key.split("/")
-        if (
-            len(parts) != 4
-            or parts[1] != "c"
-            or not all(p.isdigit() for p in parts[::2] + parts[3:])
-        ):
-            return None
-        lvl, iy, ix = int(parts[0]), int(parts[2]), int(parts[3])
-        if lvl >= len(self.level_shapes):
-            return None
-        h, w = self.level_shapes[lvl]
-        if iy * self._chunk >= h or ix * self._chunk >= w:
-            return None
-        return lvl, iy, ix
 
     def chunk_bytes(self, level: int, iy: int, ix: int) -> bytes:
         """The encoded bytes of one chunk (computed now, in the calling thread)."""
@@ -223,93 +156,8 @@ class ProceduralStore(Store):
             self.chunks_rendered += 1
         return out.tobytes()
 
-    async def get(
-        self,
-        key: str,
-        prototype: BufferPrototype | None = None,
-        byte_range: ByteRequest | None = None,
-    ) -> Buffer | None:
-        prototype = prototype or default_buffer_prototype()
-        data = self._docs.get(key)
-        if data is None:
-            where = self._chunk_key(key)
-            if where is None:
-                return None
-            data = await asyncio.to_thread(self.chunk_bytes, *where)
-        return prototype.buffer.from_bytes(_byte_range(data, byte_range))
-
-    async def get_partial_values(
-        self,
-        prototype: BufferPrototype,
-        key_ranges: Iterable[tuple[str, ByteRequest | None]],
-    ) -> list[Buffer | None]:
-        return list(await asyncio.gather(*(self.get(k, prototype, r) for k, r in key_ranges)))
-
-    async def exists(self, key: str) -> bool:
-        return key in self._docs or self._chunk_key(key) is not None
-
-    # -- read-only ----------------------------------------------------------
-
-    async def set(self, key: str, value: Buffer) -> None:
-        self._check_writable()
-
-    async def delete(self, key: str) -> None:
-        self._check_writable()
-
-    # -- listing ------------------------------------------------------------
-
-    def _chunk_keys(self, level: int) -> Iterable[str]:
-        h, w = self.level_shapes[level]
-        for iy in range(-(-h // self._chunk)):
-            for ix in range(-(-w // self._chunk)):
-                yield f"{level}/c/{iy}/{ix}"
-
-    async def list(self) -> AsyncIterator[str]:
-        for key in self._docs:
-            yield key
-        for lvl in range(len(self.level_shapes)):
-            for key in self._chunk_keys(lvl):
-                yield key
-
-    async def list_prefix(self, prefix: str) -> AsyncIterator[str]:
-        async for key in self.list():
-            if key.startswith(prefix):
-                yield key
-
-    async def list_dir(self, prefix: str) -> AsyncIterator[str]:
-        parts = [p for p in prefix.strip("/").split("/") if p]
-        nlevels = len(self.level_shapes)
-        if not parts:
-            names: Iterable[str] = ["zarr.json", *map(str, range(nlevels))]
-        elif len(parts) == 1 and parts[0].isdigit() and int(parts[0]) < nlevels:
-            names = ["zarr.json", "c"]
-        elif len(parts) in (2, 3) and parts[1] == "c" and parts[0].isdigit():
-            lvl = int(parts[0])
-            if lvl >= nlevels:
-                return
-            h, w = self.level_shapes[lvl]
-            if len(parts) == 2:
-                names = map(str, range(-(-h // self._chunk)))
-            elif parts[2].isdigit() and int(parts[2]) * self._chunk < h:
-                names = map(str, range(-(-w // self._chunk)))
-            else:
-                return
-        else:
-            return
-        for name in names:
-            yield name
-
-
-def _byte_range(data: bytes, byte_range: ByteRequest | None) -> bytes:
-    if byte_range is None:
-        return data
-    if isinstance(byte_range, RangeByteRequest):
-        return data[byte_range.start : byte_range.end]
-    if isinstance(byte_range, OffsetByteRequest):
-        return data[byte_range.offset :]
-    if isinstance(byte_range, SuffixByteRequest):
-        return data[max(0, len(data) - byte_range.suffix) :]
-    raise TypeError(f"ProceduralStore: Unexpected byte_range, got {byte_range!r}")
+    async def _chunk_bytes(self, level: int, index: tuple[int, ...]) -> bytes:
+        return await asyncio.to_thread(self.chunk_bytes, level, *index)
 
 
 def virtual_fractal(

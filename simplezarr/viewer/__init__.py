@@ -3,7 +3,9 @@
 Layers (each one-way, see ``docs/architecture.md``): :mod:`.geometry` (pure
 math), :mod:`.encode` (values -> PNG), :mod:`.tiles` (:class:`TileStreamer`:
 viewport -> wanted chunks -> tiles), :mod:`.widget` (:class:`Viewer`:
-traitlets), :mod:`.channels` (:class:`Channel`: how one channel is drawn).
+traitlets), :mod:`.channels` (:class:`Channel`: how one channel is drawn),
+:mod:`.link` (:func:`link`: viewers kept in step), :mod:`.ortho`
+(:class:`OrthoViewer`: xy, xz and zy views with a crosshair).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from ._layout import ImageLayout, image_layout
 from .channels import Channel
 from .encode import EncodedTile, encode_png, encode_tile, to_codes
 from .geometry import LevelGeometry, TileHeader, Viewport
+from .link import ViewLink, link
+from .ortho import OrthoViewer
 from .tiles import TileStreamer
 from .widget import Viewer
 
@@ -20,12 +24,15 @@ __all__ = [
     "EncodedTile",
     "ImageLayout",
     "LevelGeometry",
+    "OrthoViewer",
     "TileHeader",
     "TileStreamer",
+    "ViewLink",
     "Viewer",
     "Viewport",
     "encode_png",
     "encode_tile",
     "image_layout",
+    "link",
     "to_codes",
 ]

@@ -46,6 +46,7 @@ from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import SPACE_UNITS, AxisInfo, MultiscaleInfo
 
 from ._layout import ImageLayout, image_layout
+from ._registry import shared_pool
 from ._source import pick_image
 from .geometry import LevelGeometry, map_index
 
@@ -79,7 +80,12 @@ class LabelMetadata:
 
 @dataclass(frozen=True, eq=False)
 class LayerSource:
-    """A layer's image: metadata, layout (in the base image's world units), pool, labels."""
+    """A layer's image: metadata, layout (in the base image's world units), pool, labels.
+
+    ``owns_pool``: the pool is a lease from the viewers' registry
+    (:mod:`._registry`: one pool per image per kernel), returned with
+    ``release_pool`` when the viewer closes; a ``ChunkPool`` given is not.
+    """
 
     info: MultiscaleInfo
     layout: ImageLayout
@@ -347,12 +353,15 @@ def open_layer_source(
     image: int | str = 0,
     storage_options: dict[str, Any] | None = None,
     memory: int,
+    plane: str | None = None,
 ) -> LayerSource:
     """Open what ``add_image`` / ``add_labels`` were given and line it up with the base image.
 
     ``source``: a path, URL, store, zarr node, numpy array, :class:`MultiscaleInfo`
-    or a shared :class:`ChunkPool`. Raises ``ValueError`` naming the mismatch
-    (see the module docstring) and ``TypeError`` for labels that are not integers.
+    or a shared :class:`ChunkPool`. ``plane``: the base image's displayed
+    axes (``Viewer(plane=...)``), shown for the layer too. Raises
+    ``ValueError`` naming the mismatch (see the module docstring) and
+    ``TypeError`` for labels that are not integers.
     """
     base_layout, base_info = base
     owns = True
@@ -370,7 +379,13 @@ def open_layer_source(
     dtype = np.dtype(info.scales[0].dtype)
     if labels and dtype.kind not in "uib":
         raise TypeError(f"{fn}: labels must be integers, {info.name!r} is {dtype}")
-    layout = align_layout(fn, base, (image_layout(info), info))
+    try:
+        own_layout = image_layout(info, plane)
+    except ValueError as exc:
+        raise ValueError(
+            f"{fn}: {info.name!r} cannot be shown in the view's plane: {exc}"
+        ) from exc
+    layout = align_layout(fn, base, (own_layout, info))
     if labels:
         check_same_grid(fn, base_layout, layout, name or info.name)
         if layout.channel_count > 1:
@@ -379,11 +394,9 @@ def open_layer_source(
                 "image has none (or one)"
             )
     if pool is None:
-        first = info.scales[0]
-        nbytes = math.prod(first.chunk_shape) * dtype.itemsize
-        pool = ChunkPool(
-            info, cache_size=max(16, (memory // 2) // max(1, nbytes)), memory_budget=memory
-        )
+        nbytes = math.prod(info.scales[0].chunk_shape) * dtype.itemsize
+        cache = max(16, (memory // 2) // max(1, nbytes))
+        pool = shared_pool(info, lambda i: ChunkPool(i, cache_size=cache, memory_budget=memory))
     meta = label_metadata(info) if labels else None
     if name is not None and info.name != name:
         info = dataclasses.replace(info, name=name)

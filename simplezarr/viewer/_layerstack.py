@@ -34,6 +34,7 @@ from ._layersource import LayerSource, discover_labels, open_layer_source, slide
 from ._layout import ImageLayout, levels_trait
 from ._probe import Prober
 from ._protocol import MAX_LAYERS, LayerChannels
+from ._registry import release_pool
 from ._stats import ChannelStatistics, StatsResult
 from .channels import Channel
 from .layers import Layer, apply_layer_state, layers_to_json
@@ -251,6 +252,7 @@ class LayerStack(traitlets.HasTraits):
             image=image,
             storage_options=storage_options,
             memory=self._memory // 2,
+            plane=getattr(self, "plane", "") or None,
         )
 
     def _new_layer(
@@ -439,7 +441,7 @@ class LayerStack(traitlets.HasTraits):
             stats.close()
         for source in self._sources.values():
             if source.owns_pool:
-                source.pool.destroy()
+                release_pool(source.pool)
         self._sources.clear()
 
     async def _layers_settled(self) -> None:

@@ -172,12 +172,14 @@ class ImageLayout:
         return 1
 
 
-def image_layout(info: MultiscaleInfo) -> ImageLayout:
+def image_layout(info: MultiscaleInfo, plane: str | None = None) -> ImageLayout:
     """The :class:`ImageLayout` of an image: displayed axes and sliders.
 
     The displayed axes are the last two spatial axes (the last two axes when
-    fewer than two are typed ``"space"``); every other axis is a slider, in
-    array order.
+    fewer than two are typed ``"space"``), unless ``plane`` names them: two
+    axis names, the horizontal one first (``"xy"`` is the default view,
+    ``"xz"`` shows x across and z down, ``"zy"`` z across and y down). Every
+    other axis is a slider, in array order.
     """
     first = info.scales[0]
     ndim = len(first.shape)
@@ -185,8 +187,11 @@ def image_layout(info: MultiscaleInfo) -> ImageLayout:
         raise ValueError(
             f"image_layout(): image {info.name!r} has {ndim} axis; the viewer needs at least 2"
         )
-    spatial = first.spatial_axes
-    y_axis, x_axis = spatial[-2:] if len(spatial) >= 2 else (ndim - 2, ndim - 1)
+    if plane is None:
+        spatial = first.spatial_axes
+        y_axis, x_axis = spatial[-2:] if len(spatial) >= 2 else (ndim - 2, ndim - 1)
+    else:
+        x_axis, y_axis = _plane_axes(info, plane)
     levels = tuple(
         LevelGeometry(
             shape=(s.shape[y_axis], s.shape[x_axis]),
@@ -216,6 +221,20 @@ def image_layout(info: MultiscaleInfo) -> ImageLayout:
         for s in info.scales
     )
     return ImageLayout(ndim, y_axis, x_axis, levels, sliders, slider_levels)
+
+
+def _plane_axes(info: MultiscaleInfo, plane: str) -> tuple[int, int]:
+    """The array axes ``(horizontal, vertical)`` of ``plane`` (see :func:`image_layout`)."""
+    names = [a.name for a in info.scales[0].axes]
+    if not isinstance(plane, str):
+        raise TypeError(f"Viewer(): plane must be a string like 'xz', not {plane!r}")
+    parts = list(plane) if len(plane) == 2 else plane.split(",")
+    if len(parts) != 2 or parts[0] == parts[1] or any(p not in names for p in parts):
+        raise ValueError(
+            f"Viewer(): plane {plane!r} must name two different axes of image "
+            f"{info.name!r} (horizontal first), from {names!r}; e.g. 'xz'"
+        )
+    return names.index(parts[0]), names.index(parts[1])
 
 
 def levels_trait(layout: ImageLayout) -> list[dict[str, Any]]:

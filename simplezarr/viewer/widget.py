@@ -80,8 +80,9 @@ from ._failures import DEFAULT_RETRY_AFTER, FailureLog
 from ._layerstack import LayerStack
 from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
+from ._registry import release_pool
 from ._routing import MessageRouting
-from ._source import open_pool
+from ._source import code_source, open_pool
 from ._stats import ChannelStatistics
 from .geometry import clamp_center, provisional_camera
 from .tiles import TileStreamer
@@ -205,6 +206,20 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
     labels : bool
         Show the label images listed in the image's OME ``labels`` group as
         layers over it (default True).
+    plane : str, optional
+        The two axes shown, horizontal first: ``"xz"`` shows x across and
+        z down, ``"zy"`` z across and y down (default: the last two spatial
+        axes, x across and y down). Pixels are drawn at their physical
+        aspect, so anisotropic voxels look right.
+    crosshair : (float, float), optional
+        A cross drawn at world ``[y, x]`` of the view (``[]``: none; default).
+        Set by :class:`~simplezarr.viewer.ortho.OrthoViewer`; a click in a
+        view that has a cross moves it there.
+    share_pool : bool
+        Share one pool with every other viewer of the same image in this
+        process (default): a chunk is read once for all of them, and
+        ``level_cache``/``memory`` are those of the first. ``False``: a
+        pool of this viewer's own.
 
     Notes
     -----
@@ -247,6 +262,9 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
     show_tiles = traitlets.Bool(False).tag(sync=True)
     scale_bar = traitlets.Bool(True).tag(sync=True)
     show_channels = traitlets.Bool(False).tag(sync=True)
+    plane = traitlets.Unicode("", read_only=True).tag(sync=True)
+    crosshair = traitlets.List(traitlets.Float(), [], maxlen=2).tag(sync=True)
+    _code_source = traitlets.Dict(read_only=True).tag(sync=True)
 
     def __init__(
         self,
@@ -276,6 +294,8 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
         max_views: int = 8,
         retry_after: float = DEFAULT_RETRY_AFTER,
         labels: bool = True,
+        share_pool: bool = True,
+        plane: str | None = None,
         **kwargs: Any,
     ) -> None:
         if not _BUNDLE_FOUND:
@@ -296,10 +316,16 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
             storage_options=storage_options,
             level_cache=level_cache,
             memory=memory,
+            share=share_pool,
         )
         info = pool.multiscale_info
         self._pool = pool
-        self._layout = layout = image_layout(info)
+        try:
+            self._layout = layout = image_layout(info, plane)
+        except Exception:
+            if self._owns_pool:
+                release_pool(pool)
+            raise
         self._margin = margin
         self._max_tiles = max_tiles
         self._max_views = max_views
@@ -352,7 +378,6 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
             invert=invert,
             nan_color=nan_color,
         )
-        self._init_layers(labels)
         self.height = height
         self.show_tiles = show_tiles
         self.scale_bar = scale_bar
@@ -369,6 +394,12 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.set_trait("unit", info.unit or "")
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
+        self.set_trait("plane", plane or "")
+        self._init_layers(labels)  # (layers are shown in the same plane)
+        self.set_trait(
+            "_code_source",
+            code_source(source, image=image, storage_options=storage_options, plane=plane),
+        )
         self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
@@ -381,7 +412,11 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
 
     @property
     def pool(self) -> ChunkPool:
-        """The chunk pool behind the views."""
+        """The chunk pool behind the views (shared with other viewers of the image by default).
+
+        Its ``memory_usage``, ``memory_budget`` and ``iter_chunks()`` show what
+        it holds and caches.
+        """
         return self._pool
 
     @property
@@ -425,7 +460,7 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._prober.close()
         self._close_layers()
         if self._owns_pool:
-            self._pool.destroy()
+            release_pool(self._pool)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         super().close()
@@ -437,6 +472,15 @@ class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
         value = float(proposal["value"])
         if not math.isfinite(value) or value < 0:
             raise traitlets.TraitError(f"Viewer.zoom: {value!r} must be >= 0 (0 fits the image)")
+        return value
+
+    @traitlets.validate("crosshair")
+    def _validate_crosshair(self, proposal: dict[str, Any]) -> list[float]:
+        value = list(proposal["value"])
+        if len(value) not in (0, 2) or not all(math.isfinite(v) for v in value):
+            raise traitlets.TraitError(
+                f"Viewer.crosshair: {value!r} must be [] or two finite numbers [y, x]"
+            )
         return value
 
     @traitlets.validate("center")
