@@ -85,6 +85,8 @@ class LayerSource:
     ``owns_pool``: the pool is a lease from the viewers' registry
     (:mod:`._registry`: one pool per image per kernel), returned with
     ``release_pool`` when the viewer closes; a ``ChunkPool`` given is not.
+    ``destroy_pool``: the pool is the layer's alone (a computed layer's),
+    destroyed when the viewer closes.
     """
 
     info: MultiscaleInfo
@@ -92,6 +94,7 @@ class LayerSource:
     pool: ChunkPool
     owns_pool: bool
     labels: LabelMetadata | None
+    destroy_pool: bool = False
 
 
 def _node_group(info: MultiscaleInfo) -> Any:

@@ -154,33 +154,7 @@ class LayerStack(traitlets.HasTraits):
         source_ = self._open_layer(
             "Viewer.add_image()", source, False, name, image, storage_options
         )
-        info, layout = source_.info, source_.layout
-        dtype = np.dtype(info.scales[0].dtype)
-        channels: list[Channel] = []
-        auto: dict[int, list[float]] = {}
-        for i, d in enumerate(channel_defaults(info)):
-            limits = list(contrast_limits) if contrast_limits is not None else d.contrast_limits
-            if limits is None:
-                limits = auto[i] = provisional_limits(dtype)
-            channel = Channel(
-                i,
-                d.name,
-                color=d.color if layout.channel_count > 1 else "#ffffff",
-                contrast_limits=limits,
-                gamma=d.gamma,
-                visible=d.visible,
-                range=d.range if d.range is not None else limits,
-            )
-            channels.append(channel)
-        layer = self._new_layer(source_, "image", visible, opacity, False, channels)
-        for channel in channels:
-            channel.observe(
-                lambda _change: self._send_layers(),
-                names=["color", "contrast_limits", "gamma", "visible"],
-            )
-        if auto:
-            self._layer_defaults(layer, source_, auto)
-        return layer
+        return self._image_layer(source_, "image", visible, opacity, contrast_limits)
 
     def add_labels(
         self,
@@ -226,6 +200,41 @@ class LayerStack(traitlets.HasTraits):
         return layer
 
     # -- internals: layers -----------------------------------------------------------------
+
+    def _image_layer(
+        self,
+        source: LayerSource,
+        kind: str,
+        visible: bool,
+        opacity: float,
+        contrast_limits: tuple[float, float] | None,
+    ) -> Layer:
+        """An image (or computed) layer: its channels from the metadata, then its statistics."""
+        info, layout = source.info, source.layout
+        dtype = np.dtype(info.scales[0].dtype)
+        channels: list[Channel] = []
+        auto: dict[int, list[float]] = {}
+        for i, d in enumerate(channel_defaults(info)):
+            limits = list(contrast_limits) if contrast_limits is not None else d.contrast_limits
+            if limits is None:
+                limits = auto[i] = provisional_limits(dtype)
+            channel = Channel(
+                i,
+                d.name,
+                color=d.color if layout.channel_count > 1 else "#ffffff",
+                contrast_limits=limits,
+                gamma=d.gamma,
+                visible=d.visible,
+                range=d.range if d.range is not None else limits,
+            )
+            channels.append(channel)
+        layer = self._new_layer(source, kind, visible, opacity, False, channels)
+        names = ["color", "contrast_limits", "gamma", "visible"]
+        for channel in channels:
+            channel.observe(lambda _change: self._send_layers(), names=names)
+        if auto:
+            self._layer_defaults(layer, source, auto)
+        return layer
 
     def _open_layer(
         self,
@@ -439,9 +448,14 @@ class LayerStack(traitlets.HasTraits):
             prober.close()
         for stats in self._layer_stats.values():
             stats.close()
+        for layer in self._own_layers:
+            if layer._subscription is not None:
+                layer._subscription.remove()
         for source in self._sources.values():
             if source.owns_pool:
                 release_pool(source.pool)
+            elif source.destroy_pool:
+                source.pool.destroy()
         self._sources.clear()
 
     async def _layers_settled(self) -> None:

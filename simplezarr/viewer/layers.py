@@ -102,6 +102,8 @@ class Layer(traitlets.HasTraits):
         self.outline = outline
         self._channels = list(channels)
         self._extra: dict[str, Any] = {}
+        self._computed: Any = None  # a computed layer's ComputedImage
+        self._subscription: Any = None  # its on_change registration
 
     @property
     def id(self) -> int:
@@ -112,6 +114,27 @@ class Layer(traitlets.HasTraits):
     def channels(self) -> list[Channel]:
         """An added image layer's channels (none for labels; layer 0's: ``viewer.channels``)."""
         return list(self._channels)
+
+    @property
+    def computed(self) -> Any:
+        """A computed layer's :class:`~simplezarr.ComputedImage` (None for other kinds)."""
+        return self._computed
+
+    @property
+    def fn(self) -> Any:
+        """A computed layer's function; setting it recomputes what is shown.
+
+        Raises ``AttributeError`` for a layer that is not computed.
+        """
+        if self._computed is None:
+            raise AttributeError(f"Layer.fn: layer {self._id} {self.name!r} is not computed")
+        return self._computed.fn
+
+    @fn.setter
+    def fn(self, fn: Any) -> None:
+        if self._computed is None:
+            raise AttributeError(f"Layer.fn: layer {self._id} {self.name!r} is not computed")
+        self._computed.fn = fn
 
     def __repr__(self) -> str:
         extra = f", outline={self.outline}" if self.kind == "labels" else ""

@@ -74,6 +74,7 @@ import traitlets
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
+from ._computedlayer import ComputedLayers
 from ._defaults import COLORMAPS, NAN_TRANSPARENT
 from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
@@ -117,7 +118,7 @@ def _bundle_text() -> str:
     return text if "\n" in text else text + "\n"
 
 
-class Viewer(LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
+class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
     """A tiled, multiscale 2D view of a (huge) zarr image in a notebook.
 
     Parameters
