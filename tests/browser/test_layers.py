@@ -216,3 +216,39 @@ async def _drive_two_images(tmp: Path) -> None:
         await page.screenshot(path=str(screenshot_dir() / "layers-two-images.png"))
         assert problems == [], problems
     viewer.close()
+
+
+def test_a_computed_threshold_layer_shows_fn_of_the_data_and_a_new_fn(tmp_path: Path) -> None:
+    require_chromium()
+    asyncio.run(_drive_computed())
+
+
+async def _drive_computed() -> None:
+    rng = np.random.default_rng(11)
+    data = rng.integers(0, 1000, (256, 256), dtype=np.uint16)
+    viewer = Viewer(data, height=300, zoom=2.0, center=[64.0, 64.0], contrast_limits=(0, 1000))
+    layer = viewer.add_computed(lambda b: b > 500, name="bright", contrast_limits=(0, 1))
+    viewer.layers[0].visible = False  # only the computed layer: its pixels are fn's
+    async with hosted(viewer, height=700) as (page, _bridge, problems):
+        await settled(page, layers="[1]")
+        cam = await _camera(page)
+        points = [(int(y), int(x)) for y, x in rng.integers(20, 100, (24, 2))]
+
+        def check(img: np.ndarray, threshold: int) -> None:
+            for iy, ix in points:
+                sy, sx = _screen(cam, iy, ix)
+                want = 255 if data[iy, ix] > threshold else 0
+                assert tuple(img[sy, sx]) == (want,) * 3, ((iy, ix), data[iy, ix], img[sy, sx])
+
+        check(await canvas(page), 500)
+        await page.screenshot(path=str(screenshot_dir() / "layers-computed.png"))
+        # A point that changes with the new fn, to wait on.
+        iy, ix = next((y, x) for y, x in points if 500 < data[y, x] <= 900)
+        layer.fn = lambda b: b > 900
+        await page.wait_for_function(
+            PIXEL_IS_BLACK, arg=list(_screen(cam, iy, ix)), timeout=WAIT_MS
+        )
+        await settled(page, layers="[1]")
+        check(await canvas(page), 900)
+        assert problems == [], problems
+    viewer.close()
