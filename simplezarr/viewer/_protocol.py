@@ -302,7 +302,7 @@ def _channels(msg: Mapping[str, Any], n_channels: int) -> tuple[int, ...]:
     return _channel_list(value, n_channels)
 
 
-def _channel_list(value: Any, n_channels: int) -> tuple[int, ...]:
+def _channel_list(value: Any, n_channels: int, where: str = "'channels'") -> tuple[int, ...]:
     ok = isinstance(value, list | tuple) and len(value) <= n_channels
     if ok:
         ok = all(
@@ -310,7 +310,7 @@ def _channel_list(value: Any, n_channels: int) -> tuple[int, ...]:
         ) and len(set(value)) == len(value)
     if not ok:
         raise ProtocolError(
-            f"'viewport' message: 'channels' must be a list of unique channel indices in "
+            f"'viewport' message: {where} must be a list of unique channel indices in "
             f"[0, {n_channels - 1}], got {_short.repr(value)}"
         )
     return tuple(int(c) for c in value)
@@ -338,7 +338,8 @@ def _layers(
                 f"'viewport' message: 'layers' entries must be {{layer, channels}} of unique "
                 f"layers among {sorted(layer_channels)!r}, got {_short.repr(entry)}"
             )
-        channels = _channel_list(_field(entry, "channels"), layer_channels[layer])
+        where = f"the 'channels' of 'layers' entry {layer}"
+        channels = _channel_list(_field(entry, "channels"), layer_channels[layer], where)
         out.append(LayerChannels(layer, channels))
     return tuple(out)
 

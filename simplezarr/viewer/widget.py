@@ -236,8 +236,11 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
     Layers: :attr:`layers` lists what is drawn, bottom to top (a
     :class:`~simplezarr.viewer.layers.Layer` each: ``visible``, ``opacity``,
     ``outline`` for labels): the image, its OME label images, and what
-    :meth:`add_image` and :meth:`add_labels` added. A label image opened on
-    its own is drawn as labels.
+    :meth:`add_image`, :meth:`add_labels` and :meth:`add_computed` (``fn``
+    of another layer, computed chunk by chunk as it is viewed) added. A
+    label image opened on its own is drawn as labels. Each layer reads
+    through a pool of its own; ``max_tiles`` and the per-view half of
+    ``memory`` are split evenly between the layers.
 
     Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
     ``await viewer.wait_idle()`` waits until every view has its tiles (or

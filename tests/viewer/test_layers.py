@@ -172,3 +172,28 @@ def test_max_tiles_and_the_view_memory_are_split_between_the_layers() -> None:
     total = len(base.wanted_keys) + sum(len(s.wanted_keys) for s in per_view.values())
     assert total <= 12
     viewer.close()
+
+
+def test_malformed_layers_in_a_viewport_are_one_warning_and_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    viewer = Viewer(np.zeros((64, 64), np.uint8))
+    viewer.add_labels(np.zeros((64, 64), np.uint16))
+    rec = Recorder()
+    viewer.send = rec
+    message(viewer, {"type": "ready", "view": "v", "version": PROTOCOL_VERSION})
+    bad = [
+        [{"layer": 7, "channels": [0]}],  # no such layer
+        [{"layer": 1, "channels": [1]}],  # labels have one channel
+        [{"layer": 1, "channels": [0]}] * 2,  # repeated
+        [{"layer": True, "channels": [0]}],
+        "1",
+        [{"layer": 1}] * 100,
+    ]
+    for i, layers in enumerate(bad):
+        with caplog.at_level("WARNING", logger="simplezarr"):
+            caplog.clear()
+            message(viewer, viewport(i + 1, [32.0, 32.0], 1.0, [64.0, 64.0], layers))
+        assert len(caplog.records) == 1 and "layers" in caplog.records[0].getMessage()
+    assert viewer.views["v"].seq == -1 and viewer._layer_views == {}  # none was served
+    viewer.close()
