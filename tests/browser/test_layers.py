@@ -53,11 +53,12 @@ def hashed(label: int) -> tuple[int, int, int]:
 
 
 def _labels() -> np.ndarray:
-    """256 x 256 ids in 32-pixel blocks; a background block of 0; one id above 2**24."""
+    """256 x 256 ids in 32-pixel blocks; a background block of 0; ids above 2**24."""
     y, x = np.indices((256, 256))
     ids = (y // BLOCK * 8 + x // BLOCK + 1).astype(np.uint32)
     ids[:BLOCK, :BLOCK] = 0
     ids[BLOCK : 2 * BLOCK, :BLOCK] = 2**24 + 9
+    ids[2 * BLOCK : 3 * BLOCK, :BLOCK] = 2**32 - 1  # alpha 0 in its tile: still exact
     return ids
 
 

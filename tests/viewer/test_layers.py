@@ -108,7 +108,10 @@ def test_add_image_refuses_axes_or_units_it_cannot_match(tmp_path: Path) -> None
         np.zeros((8, 64), np.uint8), str(tmp_path / "zx.zarr"), axes="zx", levels=1
     )  # fmt: skip
     viewer = Viewer(str(tmp_path / "um.zarr"))
-    with pytest.raises(ValueError, match=r"add_image\(\).*'second'.*'micrometer'"):
+    with (
+        pytest.warns(UserWarning, match="unknown spatial unit 'second'"),
+        pytest.raises(ValueError, match=r"add_image\(\).*'second'.*'micrometer'"),
+    ):
         viewer.add_image(str(tmp_path / "s.zarr"))
     with pytest.raises(ValueError, match=r"add_image\(\).*\('z', 'x'\).*\('y', 'x'\)"):
         viewer.add_image(str(tmp_path / "zx.zarr"))
