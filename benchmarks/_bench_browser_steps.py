@@ -201,7 +201,9 @@ def _page(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_default_timeout(ctx.timeout_ms)
     try:
-        page.goto(ctx.lab.notebook_url(name), timeout=ctx.timeout_ms)
+        # A workspace of its own: JupyterLab would reopen (and start kernels for) older notebooks.
+        url = f"{ctx.lab.url}/lab/workspaces/{Path(name).stem}/tree/{name}?token={ctx.lab.token}"
+        page.goto(url, timeout=ctx.timeout_ms)
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=ctx.timeout_ms)
         page.wait_for_function(IDLE, timeout=ctx.timeout_ms)
         page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
@@ -420,9 +422,11 @@ def cells_page(ctx: Context, tag: str, samples: Samples, channels: int) -> None:
             page.evaluate(f"() => window.__szb.logPlanes('{VIEWER}')")
             page.evaluate("(s) => window.__szb.reset(s)", slider)
             t0 = time.perf_counter()
-            for k in range(steps):
+            for k in range(steps):  # each repeat waits for the page to take the previous one
                 page.keyboard.down("ArrowRight")
                 pace(t0 + (k + 1) / float(ctx.args.key_hz))
+                if time.perf_counter() - t0 > ctx.args.timeout:
+                    raise TimeoutError(f"cells_page(): {k + 1} of {steps} key repeats taken")
             page.keyboard.up("ArrowRight")
             end = page.evaluate(f"() => document.querySelector('{VIEWER}').dataset.plane")
             arm(page, "end", _plane_complete(end), next_frame=False)

@@ -223,24 +223,27 @@ def pace(deadline: float) -> None:
 
 
 def _drag(page: Any, box: dict[str, float], seconds: float, hz: float) -> float:
-    """Drag in circles about the box's centre, one turn a second, at ``--move-hz``.
+    """Drag in circles about the box's centre for ``seconds``, one turn a second.
 
-    Returns the moves sent per second (below ``--move-hz`` when the page holds
-    up Chromium's input acknowledgements).
+    A move is sent every 1/``hz`` s along the circle, where the hand would be
+    then; Chromium acknowledges each move when the page has taken it, so a
+    busy page gets fewer (a real mouse's moves would queue and coalesce). The
+    drag lasts ``seconds`` either way. Returns the moves sent per second.
     """
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     r = 0.2 * min(box["width"], box["height"])
     page.mouse.move(cx + r, cy)
     page.mouse.down()
     t0 = time.perf_counter()
-    n = max(8, round(seconds * hz))
-    for k in range(1, n + 1):
-        a = 2 * math.pi * k / hz
+    sent, elapsed = 0, 0.0
+    while elapsed < seconds:
+        a = 2 * math.pi * elapsed
         page.mouse.move(cx + r * math.cos(a), cy + r * math.sin(a))
-        pace(t0 + k / hz)
-    sent = n / (time.perf_counter() - t0)
+        sent += 1
+        pace(t0 + (math.floor((time.perf_counter() - t0) * hz) + 1) / hz)
+        elapsed = time.perf_counter() - t0
     page.mouse.up()
-    return sent
+    return sent / elapsed
 
 
 def pan(

@@ -1,6 +1,7 @@
 /**
  * DOM controls around the canvas: the toolbar (zoom out / in, fit, the
- * "Tiles" toggle of the tile outlines, and "Code", which copies the view as
+ * "Tiles" toggle of the tile outlines, the "Chunks" toggle of the chunk grid,
+ * the "I/O" toggle of the I/O panel, and "Code", which copies the view as
  * Python) and one labelled range input per
  * entry of the `sliders` trait.
  *
@@ -31,12 +32,20 @@ export interface ToolbarActions {
   toggleTiles(): void;
   /** The "Code" button: copy the view as Python code. */
   copyCode(): void;
+  /** The "Chunks" toggle (chunk grid, `show_chunks`) was clicked. */
+  toggleChunks(): void;
+  /** The "I/O" toggle (I/O panel, `show_stats`) was clicked. */
+  toggleStats(): void;
 }
 
 export interface Toolbar {
   el: HTMLElement;
   /** Show the "Tiles" toggle pressed or not (`aria-pressed`). */
   setTiles(on: boolean): void;
+  /** Show the "Chunks" toggle pressed or not. */
+  setChunks(on: boolean): void;
+  /** Show the "I/O" toggle pressed or not. */
+  setStats(on: boolean): void;
   dispose(): void;
 }
 
@@ -60,11 +69,16 @@ export function createToolbar(actions: ToolbarActions): Toolbar {
   add("+", "Zoom in (+)", () => actions.zoomIn());
   add("Fit", "Fit the image (0)", () => actions.fit(), "sz-fit");
   const tiles = add("Tiles", "Show tile outlines (t)", () => actions.toggleTiles(), "sz-tiles");
-  tiles.setAttribute("aria-pressed", "false");
+  const chunks = add("Chunks", "Show the chunk grid and chunk states", () => actions.toggleChunks(), "sz-chunks");
+  const stats = add("I/O", "Show the I/O and cache panel", () => actions.toggleStats(), "sz-stats");
+  const pressed = (b: HTMLButtonElement, on: boolean): void => b.setAttribute("aria-pressed", on ? "true" : "false");
+  for (const b of [tiles, chunks, stats]) pressed(b, false);
   add("Code", "Copy this view as Python code", () => actions.copyCode(), "sz-copy-code");
   return {
     el,
-    setTiles: (on) => tiles.setAttribute("aria-pressed", on ? "true" : "false"),
+    setTiles: (on) => pressed(tiles, on),
+    setChunks: (on) => pressed(chunks, on),
+    setStats: (on) => pressed(stats, on),
     dispose: () => {
       for (const [b, fn] of buttons) b.removeEventListener("click", fn);
       el.remove();

@@ -28,7 +28,11 @@
  * - `data-passes` (JSON: the channels drawn in the last frame, in order);
  * - `data-view-code` (the Python the "Code" button last copied);
  * - `data-protocol-mismatch` ("1" when the kernel speaks another protocol
- *   version: the view shows a message and nothing else).
+ *   version: the view shows a message and nothing else);
+ * - `data-show-chunks` ("1" when the last frame drew the chunk grid),
+ *   `data-chunks-level` (its level) and `data-chunks` (JSON: chunk cells
+ *   filled per state, `held`, `cached`, `loading`, `failed`);
+ * - `data-show-stats` ("1" while the I/O panel is shown).
  *
  * {@link frameHooks} is the pure part: what one drawn frame says.
  *
@@ -67,7 +71,11 @@ export type HookName =
   | "complete"
   | "display"
   | "showTiles"
-  | "viewCode";
+  | "viewCode"
+  | "showChunks"
+  | "chunksLevel"
+  | "chunks"
+  | "showStats";
 
 /** Some test hooks and their new values. */
 export type Hooks = Partial<Record<HookName, string>>;
@@ -146,6 +154,11 @@ export interface ViewParts {
   toolbar: HTMLElement;
   sliders: HTMLElement;
   channels: HTMLElement;
+  /** The chunk grid's canvas (over the image) and legend. */
+  chunkGrid: HTMLElement;
+  chunkLegend: HTMLElement;
+  /** The I/O panel. */
+  ioPanel: HTMLElement;
 }
 
 function div(className: string): HTMLDivElement {
@@ -166,7 +179,18 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
   canvas.className = "sz-canvas";
   canvas.tabIndex = 0;
   canvas.setAttribute("aria-label", "Image view: drag to pan, wheel to zoom, 0 to fit");
-  stage.append(canvas, parts.crosshair, title, parts.overlay, parts.scaleBar, parts.toolbar, parts.code);
+  stage.append(
+    canvas,
+    parts.chunkGrid,
+    parts.crosshair,
+    title,
+    parts.chunkLegend,
+    parts.overlay,
+    parts.scaleBar,
+    parts.toolbar,
+    parts.ioPanel,
+    parts.code,
+  );
   root.append(style, stage, parts.sliders, parts.channels);
   host.appendChild(root);
   return { root, stage, canvas, title };

@@ -262,4 +262,53 @@ export const CSS = `
 .simplezarr-viewer .sz-layer-opacity { width: 120px; accent-color: var(--sz-accent); }
 .simplezarr-viewer .sz-layer-outline-label { display: flex; align-items: center; gap: 4px; }
 .simplezarr-viewer .sz-layer-up, .simplezarr-viewer .sz-layer-down { padding: 0 6px; line-height: 18px; }
+.simplezarr-viewer .sz-chunkgrid {
+  position: absolute;
+  inset: 0;
+  width: 100%;
+  height: 100%;
+  pointer-events: none;
+}
+.simplezarr-viewer .sz-chunkgrid[hidden],
+.simplezarr-viewer .sz-chunk-legend[hidden],
+.simplezarr-viewer .sz-iopanel[hidden] { display: none; }
+.simplezarr-viewer .sz-chunk-legend {
+  position: absolute;
+  left: 8px;
+  top: 36px;
+  display: flex;
+  gap: 10px;
+  padding: 3px 8px;
+  border-radius: 4px;
+  background: rgba(20, 20, 22, 0.72);
+  color: #e8e8ea;
+  font: 11px/1.45 var(--sz-font);
+  font-variant-numeric: tabular-nums;
+  pointer-events: none;
+  user-select: none;
+}
+.simplezarr-viewer .sz-chunk-legend-item { display: inline-flex; align-items: center; gap: 4px; }
+.simplezarr-viewer .sz-chunk-swatch { width: 10px; height: 10px; border-radius: 2px; opacity: 0.9; }
+.simplezarr-viewer .sz-chunk-count { opacity: 0.75; }
+.simplezarr-viewer .sz-iopanel {
+  position: absolute;
+  right: 8px;
+  top: 42px;
+  min-width: 210px;
+  padding: 5px 9px 6px;
+  border-radius: 4px;
+  background: rgba(20, 20, 22, 0.8);
+  color: #e8e8ea;
+  font: 11px/1.5 var(--sz-font);
+  font-variant-numeric: tabular-nums;
+  pointer-events: none;
+  user-select: none;
+  white-space: nowrap;
+}
+.simplezarr-viewer .sz-io-title { font-weight: 600; margin-bottom: 2px; color: #fff; }
+.simplezarr-viewer .sz-io-rows { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; }
+.simplezarr-viewer .sz-io-label { color: #a9a9b2; }
+.simplezarr-viewer .sz-io-sub { padding-left: 10px; }
+.simplezarr-viewer .sz-io-value { text-align: right; }
+.simplezarr-viewer .sz-io-warn { color: #ff8080; }
 `;

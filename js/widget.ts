@@ -16,6 +16,9 @@
  *   current one until it is covered);
  * - shows sliders, toolbar and the overlay; with the `show_tiles` trait, the
  *   drawn tiles' outlines and a legend of their levels ({@link ./outlines});
+ *   with `show_chunks`, the chunk grid of the level in use coloured by the
+ *   pool's chunk states ({@link ./chunkgrid}); with `show_stats`, the I/O
+ *   panel of the `stats` trait ({@link ./iopanel});
  * - draws the `layers` bottom to top ({@link ./layersync}): the base image's
  *   channels, label layers and other images; the values under the cursor
  *   name each layer's (a label's id and properties).
@@ -33,17 +36,20 @@ import {
   sameCamera,
   scaleLimits,
   screenToWorld,
+  visibleRect,
   zoomAbout,
   zoomFromScale,
 } from "./camera";
 import { CameraSync } from "./camerasync";
 import { ChannelSync } from "./channelsync";
+import { ChunkGridOverlay, type ChunkStates, deviceMapping, parseChunkStates, planChunkGrid } from "./chunkgrid";
 import { SliderPanel, createToolbar } from "./controls";
 import { CodePopup, parseCodeSource, viewCode } from "./viewcode";
 import { Crosshair, crosshairAt, grabs, parseCrosshair } from "./crosshair";
 import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
 import { formatPending, formatPosition, formatZoom, planeNames } from "./format";
 import { attachInteraction } from "./interaction";
+import { IoPanel } from "./iopanel";
 import { TileLayer } from "./layer";
 import { LayerSync } from "./layersync";
 import { KernelLink } from "./link";
@@ -91,6 +97,10 @@ interface Traits {
   show_channels: unknown;
   protocol_version: unknown;
   layers: unknown;
+  show_stats: unknown;
+  show_chunks: unknown;
+  stats: unknown;
+  _chunk_states: unknown;
   crosshair: unknown;
   plane: unknown;
   _code_source: unknown;
@@ -111,6 +121,10 @@ class ViewerView {
   private readonly title: HTMLDivElement;
   private readonly overlay = new Overlay();
   private readonly scaleBar = new ScaleBar();
+  private readonly ioPanel = new IoPanel();
+  private readonly chunkGrid = new ChunkGridOverlay();
+  /** The `_chunk_states` trait, parsed. */
+  private chunkStates: ChunkStates = new Map();
   private readonly crosshair = new Crosshair();
   private readonly codePopup = new CodePopup();
   private readonly sliderPanel: SliderPanel;
@@ -158,6 +172,8 @@ class ViewerView {
       zoomOut: () => this.zoomAtCenter(1 / 1.5),
       toggleTiles: () => this.toggleTiles(),
       copyCode: () => this.copyCode(),
+      toggleChunks: () => this.toggleTrait("show_chunks"),
+      toggleStats: () => this.toggleTrait("show_stats"),
     });
     this.channelSync = new ChannelSync(
       model,
@@ -182,6 +198,9 @@ class ViewerView {
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
       channels: this.channelSync.panel.el,
+      chunkGrid: this.chunkGrid.canvas,
+      chunkLegend: this.chunkGrid.legend,
+      ioPanel: this.ioPanel.el,
     }));
 
     try {
@@ -278,8 +297,19 @@ class ViewerView {
     this.listen("change:height", () => this.applyHeight());
     this.listen("change:show_tiles", () => this.applyShowTiles());
     this.listen("change:scale_bar", () => this.updateOverlay());
+    this.listen("change:show_stats", () => this.applyShowStats());
+    this.listen("change:stats", () => this.ioPanel.update(this.model.get("stats")));
+    this.listen("change:show_chunks", () => this.applyShowChunks());
+    this.listen("change:_chunk_states", () => {
+      this.chunkStates = parseChunkStates(this.model.get("_chunk_states"));
+      this.request();
+    });
     this.listen("change:crosshair", () => this.updateOverlay());
     this.applyShowTiles();
+    this.applyShowStats();
+    this.applyShowChunks();
+    this.ioPanel.update(this.model.get("stats"));
+    this.chunkStates = parseChunkStates(this.model.get("_chunk_states"));
 
     this.cleanups.push(
       attachInteraction(this.canvas, {
@@ -418,7 +448,12 @@ class ViewerView {
 
   /** The toolbar toggle or the `t` key: write the trait (the change redraws). */
   private toggleTiles(): void {
-    this.model.set("show_tiles", !this.showTiles());
+    this.toggleTrait("show_tiles");
+  }
+
+  /** Flip a boolean trait from a toolbar toggle (its change event applies it). */
+  private toggleTrait(name: "show_tiles" | "show_chunks" | "show_stats"): void {
+    this.model.set(name, this.model.get(name) !== true);
     this.model.save_changes();
   }
 
@@ -447,6 +482,35 @@ class ViewerView {
     const clipboard = typeof navigator !== "undefined" ? navigator.clipboard : undefined;
     if (clipboard === undefined) show(false);
     else clipboard.writeText(code).then(() => show(true), () => show(false));
+  }
+
+  private applyShowStats(): void {
+    const on = this.model.get("show_stats") === true;
+    this.toolbar.setStats(on);
+    this.ioPanel.setVisible(on);
+    setHooks(this.root, { showStats: on ? "1" : "0" });
+  }
+
+  private applyShowChunks(): void {
+    this.toolbar.setChunks(this.model.get("show_chunks") === true);
+    this.request();
+  }
+
+  /** The chunk grid of `level` (the level in use) over the image, or nothing. */
+  private drawChunkGrid(level: number): void {
+    const info = this.levels[level];
+    const cam = this.camera;
+    if (this.model.get("show_chunks") !== true || info === undefined || cam === null || level < 0) {
+      this.chunkGrid.draw(null, 0, 0);
+      setHooks(this.root, { showChunks: "0" });
+      return;
+    }
+    const [w, h] = [this.canvas.width, this.canvas.height];
+    const entries = this.chunkStates.get(level) ?? [];
+    const toDevice = deviceMapping(cam, this.size, w, h);
+    const plan = planChunkGrid(info, level, entries, visibleRect(cam, this.size), toDevice, w, h);
+    const counts = this.chunkGrid.draw(plan, w, h);
+    setHooks(this.root, { showChunks: "1", chunksLevel: String(level), chunks: JSON.stringify(counts) });
   }
 
   private updateTitle(): void {
@@ -574,6 +638,7 @@ class ViewerView {
     const stats = this.layer.draw(this.camera, this.size, this.dpr, layers, this.levels, outlines);
     this.levelsDrawn = stats.levels;
     if (stats.level >= 0) this.levelInUse = stats.level;
+    this.drawChunkGrid(stats.level);
     const first = passes[0]?.display ?? { lo: 0, hi: 1, gamma: 1 };
     setHooks(this.root, {
       ...frameHooks({
@@ -669,6 +734,8 @@ class ViewerView {
     this.sliderPanel.dispose();
     this.overlay.dispose();
     this.scaleBar.dispose();
+    this.ioPanel.dispose();
+    this.chunkGrid.dispose();
     this.crosshair.dispose();
     this.codePopup.dispose();
     this.channelSync.dispose();

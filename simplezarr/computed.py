@@ -79,8 +79,9 @@ from typing import Any
 import numpy as np
 
 from simplezarr._computed_block import fn_name, source_pool
+from simplezarr._computed_meta import documents, infer_dtype, pick_image
 from simplezarr._computed_run import MAX_DEPTH, ChunkComputer
-from simplezarr._computed_store import ComputedStore, array_doc
+from simplezarr._computed_store import ComputedStore
 from simplezarr._open import open as open_source
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
@@ -182,13 +183,13 @@ class ComputedImage(ComputedStore):
             info, depth = source, 0
         else:
             node = open_source(source, storage_options=storage_options)
-            info, depth = _pick(MultiscaleInfo.from_zarr_node(node), image, source), 0
-        out = _infer_dtype(fn, info, int(halo)) if dtype is None else np.dtype(dtype)
+            info, depth = pick_image(MultiscaleInfo.from_zarr_node(node), image, source), 0
+        out = infer_dtype(fn, info, int(halo)) if dtype is None else np.dtype(dtype)
         if out.kind not in "biuf":
             raise ValueError(f"{_FN}: dtype {out} is not supported (use bool, int, uint or float)")
         self._name = name if name is not None else f"{fn_name(fn)}({info.name})"
         super().__init__(
-            _documents(info, out, self._name), [(s.shape, s.chunk_shape) for s in info.scales]
+            documents(info, out, self._name), [(s.shape, s.chunk_shape) for s in info.scales]
         )
         self._source_info = info
         self._upstream = upstream
@@ -292,7 +293,7 @@ class ComputedImage(ComputedStore):
         if not callable(fn):
             raise TypeError(f"ComputedImage.fn: must be callable, got {fn!r}")
         if not self._dtype_given:
-            got = _infer_dtype(fn, self._source_info, self._halo, "ComputedImage.fn")
+            got = infer_dtype(fn, self._source_info, self._halo, "ComputedImage.fn")
             if not np.can_cast(got, self._dtype, "same_kind"):
                 raise ValueError(
                     f"ComputedImage.fn: {fn_name(fn)} returns {got}, which does not cast to "
@@ -428,82 +429,3 @@ def _check_distributed() -> None:
             f"{_FN}: client= needs dask.distributed ({exc}); "
             "install it with pip install 'simplezarr[dask]'"
         ) from exc
-
-
-def _pick(infos: list[MultiscaleInfo], image: int | str, source: Any) -> MultiscaleInfo:
-    """The image of a source: by index, else by path inside the source, else by name."""
-    if isinstance(image, str):
-        for info in infos:
-            if image.strip("/") == info.path:
-                return info
-        for info in infos:
-            if info.name == image:
-                return info
-        raise ValueError(
-            f"{_FN}: no image named {image!r} (nor at that path) in {source!r}; "
-            f"images: {[i.name for i in infos]!r} at paths {[i.path for i in infos]!r}"
-        )
-    if not -len(infos) <= image < len(infos):
-        raise IndexError(f"{_FN}: image {image!r} is out of range: {len(infos)} image(s)")
-    return infos[image]
-
-
-def _infer_dtype(fn: Fn, info: MultiscaleInfo, halo: int, where: str = _FN) -> np.dtype[Any]:
-    """The dtype of ``fn`` on a tiny block of zeros (see the module docstring)."""
-    scale = info.scales[0]
-    spatial = set(scale.spatial_axes)
-    shape = tuple(
-        min(c, 4) + (2 * halo if axis in spatial else 0)
-        for axis, c in enumerate(scale.chunk_shape)
-    )
-    try:
-        return np.asarray(fn(np.zeros(shape, dtype=scale.dtype))).dtype
-    except Exception as exc:
-        raise ValueError(
-            f"{where}: could not find the output dtype: {fn_name(fn)} raised "
-            f"{type(exc).__name__}: {exc} on a block of zeros of shape {shape} and dtype "
-            f"{scale.dtype}; pass dtype="
-        ) from exc
-
-
-def _documents(info: MultiscaleInfo, dtype: np.dtype[Any], name: str) -> dict[str, Any]:
-    """The group's and the levels' ``zarr.json`` (see the module docstring)."""
-    axes = []
-    for a in info.axes:
-        entry: dict[str, Any] = {"name": a.name}
-        if a.type is not None:
-            entry["type"] = a.type
-        if a.unit is not None:
-            entry["unit"] = a.unit
-        axes.append(entry)
-    datasets = [
-        {
-            "path": str(s.level),
-            "coordinateTransformations": [
-                {"type": "scale", "scale": [float(v) for v in s.scale]},
-                {"type": "translation", "translation": [float(v) for v in s.offset]},
-            ],
-        }
-        for s in info.scales
-    ]
-    multiscale = {
-        "axes": axes,
-        "datasets": datasets,
-        "name": name,
-        "metadata": {"method": "simplezarr.ComputedImage"},
-    }
-    ome: dict[str, Any] = {"version": "0.5", "multiscales": [multiscale]}
-    if info.channels:
-        ome["omero"] = {
-            "channels": [
-                {"label": c.label, "color": (c.color or "ffffff").upper(), "active": c.active}
-                for c in info.channels
-            ]
-        }
-    docs: dict[str, Any] = {
-        "zarr.json": {"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}}
-    }
-    names = [a.name for a in info.axes]
-    for s in info.scales:
-        docs[f"{s.level}/zarr.json"] = array_doc(s.shape, s.chunk_shape, dtype, names)
-    return docs

@@ -11,7 +11,8 @@ a temp dir, from the notebooks executed once for this session
   fails here;
 - every user-guide page and every notebook page is in the site, the
   notebooks with their outputs and no widget placeholders;
-- no page or stylesheet loads a script, style or font from another site.
+- no page or stylesheet loads a script, style or font from another site;
+- the API pages show no Sphinx role (``:class:``) of the docstrings.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ BUILD_TIMEOUT = 240.0  # seconds; the build takes ~15 s on the project's machine
 _IDS = re.compile(r'\sid="([^"]+)"')
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=[\"']?([^\"'\s>]*)", re.IGNORECASE)
 _LINK_HREF = re.compile(r"<link\b[^>]*\bhref=[\"']?([^\"'\s>]*)", re.IGNORECASE)
-_CSS_URL = re.compile(r"(?:url\(|@import\s+)[\"']?([^\"')\s;]*)", re.IGNORECASE)
+_CSS_URL = re.compile(r"(?:url\(\s*|@import\s+(?:url\(\s*)?)[\"']?([^\"')\s;]*)", re.IGNORECASE)
 _JS_IMPORT = re.compile(r"\bimport\s*\(\s*[\"']([^\"']*)", re.IGNORECASE)
 
 
@@ -92,6 +93,14 @@ def test_every_public_name_has_an_api_entry(site: Path, module_name: str) -> Non
         f"{module_name}: public names without an entry on {API_PAGES[module_name]}.md "
         "(give each a docstring)"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module_name", sorted(API_PAGES))
+def test_api_pages_show_no_sphinx_roles(site: Path, module_name: str) -> None:
+    text = _page(site, API_PAGES[module_name])
+    roles = re.findall(r":(?:mod|class|func|meth|attr|data|exc|obj):<code>[^<]*", text)
+    assert roles == []
 
 
 @pytest.mark.slow

@@ -181,11 +181,22 @@ class ChunkReader:
             self._decode = None
         self._index_cache: OrderedDict[tuple[int, ...], np.ndarray | None] = OrderedDict()
         self._index_lock = threading.Lock()
+        self._bytes_read = 0
+        self._bytes_lock = threading.Lock()
 
     @property
     def fast(self) -> bool:
         """True when chunks are read by this module, False when through zarr's ``array[...]``."""
         return self._decode is not None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes fetched from the store so far (chunks, inner chunks, shard indexes).
+
+        Counted on the fast path only: reads through zarr's ``array[...]``
+        (see :attr:`fast`) are not.
+        """
+        return self._bytes_read
 
     def describe_store(self) -> str:
         """A short text naming the store and the array's path in it, for messages."""
@@ -280,9 +291,16 @@ class ChunkReader:
         bound: _Bound,
     ) -> bytes | None:
         if self._root is not None:
-            return _read_file(self._root / key, byte_range)
-        buf = bound.run(self._store.get(key, default_buffer_prototype(), byte_range=byte_range))
-        return None if buf is None else buf.to_bytes()
+            raw = _read_file(self._root / key, byte_range)
+        else:
+            buf = bound.run(
+                self._store.get(key, default_buffer_prototype(), byte_range=byte_range)
+            )
+            raw = None if buf is None else buf.to_bytes()
+        if raw is not None:
+            with self._bytes_lock:
+                self._bytes_read += len(raw)
+        return raw
 
     def _get_inner(self, index: tuple[int, ...], bound: _Bound) -> bytes | None:
         layout = self._shard

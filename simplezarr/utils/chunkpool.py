@@ -66,6 +66,13 @@ chunk is destroyed. Handlers run without the pool's lock held and may call the
 pool; an exception in a handler is logged with its traceback and affects
 nothing else.
 
+**Statistics.** :meth:`ChunkPool.stats` is a :class:`PoolStats`: held and
+cached chunks per level (counted as chunks move, never by walking the
+tables), memory against the budget, cache hits and misses, reads done,
+failed, running and queued, bytes fetched and read time;
+:meth:`ChunkPool.chunk_states` gives each held or cached chunk of a level its
+state (see :mod:`simplezarr.utils._poolstats`).
+
 **Threads.** One lock guards the pool's tables and memory sum; every public
 method can be called from any thread. Chunks are changed only through their
 small private interface (:mod:`simplezarr.utils._location`), under this lock;
@@ -77,6 +84,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator
 from typing import Any, Literal
@@ -92,10 +100,27 @@ from simplezarr.utils._chunkread import (
 from simplezarr.utils._location import ChunkLocation, Handler, _call_handler
 from simplezarr.utils._manager import ChunkManager
 from simplezarr.utils._poolargs import check_call_soon, check_key, check_options
+from simplezarr.utils._poolstats import (
+    CHUNK_STATES,
+    ChunkState,
+    PoolCounters,
+    PoolStats,
+    check_level,
+    snapshot,
+    states_of,
+)
 from simplezarr.utils._readthreads import Kind, ReadLane, read_threads
 from simplezarr.utils.multiscale import MultiscaleInfo
 
-__all__ = ["ChunkLocation", "ChunkManager", "ChunkPool", "Handler"]
+__all__ = [
+    "CHUNK_STATES",
+    "ChunkLocation",
+    "ChunkManager",
+    "ChunkPool",
+    "ChunkState",
+    "Handler",
+    "PoolStats",
+]
 
 logger = logging.getLogger("simplezarr")
 
@@ -146,6 +171,7 @@ class ChunkPool:
         self._chunks: dict[_Key, ChunkLocation] = {}  # held: at least one ref
         self._cache: OrderedDict[_Key, ChunkLocation] = OrderedDict()  # no refs, oldest first
         self._memory = 0
+        self._counts = PoolCounters(len(multiscale_info.scales))  # see stats()
         self._reading: dict[ChunkLocation, ReadCancel] = {}  # reads running now
         self._call_soon: Callable[..., Any] | None = None
         self._readers = [ChunkReader(s.array, s.level) for s in multiscale_info.scales]
@@ -261,6 +287,7 @@ class ChunkPool:
             drops = [(c, c._release_all()) for c in chunks]
             self._chunks.clear()
             self._cache.clear()
+            self._counts.forget_chunks()
         for chunk, handlers in drops:
             for h in handlers:
                 _call_handler(h, chunk, "drop")
@@ -304,10 +331,16 @@ class ChunkPool:
             if chunk is None:
                 key = check_key(self._grids, level, index)
                 chunk = self._cache.pop(key, None)
+                counts = self._counts
                 if chunk is None:
                     chunk = ChunkLocation(self._info.scales[key[0]], key[1])
                     chunk._attach(self)
+                    counts.cache_misses += 1
                     refused = self._lanes[key[0]].submit(chunk)
+                else:
+                    counts.cache_hits += 1
+                    counts.cached[key[0]] -= 1
+                counts.held[key[0]] += 1
                 self._chunks[key] = chunk
             chunk._hold(ref, load_handler, drop_handler, destroy_handler)
             fire_now = load_handler is not None and chunk.loaded
@@ -338,8 +371,10 @@ class ChunkPool:
                 return
             if last:
                 del self._chunks[key]
+                self._counts.held[key[0]] -= 1
                 if self._cache_size > 0 and chunk.loaded:
                     self._cache[key] = chunk
+                    self._counts.cached[key[0]] += 1
                     retired = self._evict()
                 else:
                     retired = [r for r in [self._retire(chunk)] if r is not None]
@@ -352,6 +387,26 @@ class ChunkPool:
         with self._lock:
             chunks = list(self._chunks.values()) + list(self._cache.values())
         yield from chunks
+
+    def stats(self) -> PoolStats:
+        """What the pool holds now and did so far (see :class:`PoolStats` for each field).
+
+        Cheap (no walk over the chunks) and safe from any thread.
+        """
+        with self._lock:
+            return snapshot(self._counts, self._memory, self._budget, self._lanes, self._readers)
+
+    def chunk_states(self, level: int) -> dict[tuple[int, ...], ChunkState]:
+        """The state of each chunk of ``level`` in the pool, by index.
+
+        ``"held"`` (a ref holds it, data loaded), ``"loading"`` (held, read
+        queued or running), ``"failed"`` (held, read failed) or ``"cached"``
+        (no ref, data kept); chunks not in the pool are absent. Walks only the
+        held and cached chunks (bounded by the cache size and what is held).
+        """
+        check_level("ChunkPool.chunk_states()", len(self._grids), level)
+        with self._lock:
+            return states_of(self._chunks, self._cache, level)
 
     def wait_for_chunks_to_load(self, *, timeout: float | None = None) -> None:
         """Wait for all requested chunks to load their data.
@@ -398,7 +453,9 @@ class ChunkPool:
         while cache and (
             len(cache) > self._cache_size or (budget is not None and self._memory > budget)
         ):
-            retired.append(self._retire(cache.popitem(last=False)[1]))
+            chunk = cache.popitem(last=False)[1]
+            self._counts.cached[chunk.level] -= 1
+            retired.append(self._retire(chunk))
         return [r for r in retired if r is not None]
 
     def _retire(self, chunk: ChunkLocation) -> _Retired | None:
@@ -439,6 +496,7 @@ class ChunkPool:
             if not chunk._start_read():
                 return  # destroyed before the read started: never read
             self._reading[chunk] = cancel
+        started = time.perf_counter()
         try:
             data = self._readers[chunk.level].read(chunk.index, timeout=timeout, cancel=cancel)
         except Exception as exc:
@@ -450,6 +508,8 @@ class ChunkPool:
             del self._reading[chunk]
             if not chunk._finish_read(data):
                 return  # timed out or destroyed meanwhile: discard
+            self._counts.reads += 1
+            self._counts.read_seconds += time.perf_counter() - started
             self._memory += data.nbytes
             retired = self._evict()
             warning = self._budget_warning()
@@ -478,6 +538,7 @@ class ChunkPool:
         with self._lock:
             if not chunk._fail_read():
                 return  # already settled (timed out, destroyed): one error per read
+            self._counts.read_failures += 1
             unseen = self._call_soon is not None and chunk._has_load_handlers()
         if unseen:
             # Nobody waits in async mode: say why the load handlers will not run.

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from simplezarr.utils.chunkpool import ChunkPool
 
     from ._failures import FailureLog
+    from ._iostats import IoStatsPublisher
     from ._layout import ImageLayout
     from ._probe import Prober
     from .channels import Channel
@@ -68,6 +69,7 @@ class MessageRouting:
         _layout: ImageLayout
         _prober: Prober
         _failures: FailureLog
+        _io: IoStatsPublisher
         _call_soon: Callable[..., Any] | None
         _loop_thread: int | None
         _executor: Executor | None
@@ -196,6 +198,7 @@ class MessageRouting:
             max_bytes=max_bytes,
             failures=self._failures,
             labels=self._base_is_labels,
+            totals=self._io.totals,
         )
         self._streamers[view] = streamer
         while len(self._streamers) > self._max_views:

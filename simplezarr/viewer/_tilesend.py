@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -46,13 +47,19 @@ SendFn = Callable[[dict[str, Any], list[bytes]], None]
 
 @dataclass
 class StreamerStats:
-    """Counters of one streamer (for tests, benchmarks and curiosity)."""
+    """Counters of one streamer, or of all the streamers of a viewer (its I/O panel).
+
+    A streamer counts into its own ``stats`` and, when given, into ``totals``
+    shared by the viewer's streamers (closed ones included).
+    """
 
     gets: int = 0  # chunks requested from the pool
     drops: int = 0  # chunks dropped
-    encodes: int = 0  # encodes started
+    encodes: int = 0  # encodes run (counted as each ends)
     skipped: int = 0  # encodes not started: the tile was no longer wanted
     tiles: int = 0  # tiles sent
+    bytes_sent: int = 0  # PNG bytes of the tiles sent
+    encode_seconds: float = 0.0  # time spent encoding (the encodes started)
     failures: int = 0  # chunks whose read or encode failed
     errors: int = 0  # tile_error messages sent
     retries: int = 0  # failed chunks got again for a retry
@@ -87,6 +94,7 @@ class TileSending:
         _status_due: bool
         _idle_callbacks: list[Callable[[], Any]]
         stats: StreamerStats
+        _totals: StreamerStats | None
 
         @property
         def pending(self) -> int: ...
@@ -136,8 +144,7 @@ class TileSending:
             with self.stats.lock:
                 self.stats.skipped += 1
             return None
-        with self.stats.lock:
-            self.stats.encodes += 1
+        started = time.perf_counter()
         try:
             data = loc.data
             plane = data[job.selection]
@@ -147,6 +154,12 @@ class TileSending:
             return encode_labels(plane) if self._labels else encode_tile(plane)
         except Exception as exc:
             return exc
+        finally:
+            seconds = time.perf_counter() - started
+            for stats in self._counters():
+                with stats.lock:
+                    stats.encodes += 1
+                    stats.encode_seconds += seconds
 
     def _finish(
         self, job: TileJob, loc: ChunkLocation, result: EncodedTile | BaseException | None
@@ -189,9 +202,17 @@ class TileSending:
             layer=self._layer,
         )
         self._sent.add(job.key)
-        self.stats.tiles += 1
+        for stats in self._counters():
+            with stats.lock:
+                stats.tiles += 1
+                stats.bytes_sent += len(result.png)
         self._safe_send(tile_message(header), [result.png])
         self._status_later()
+
+    def _counters(self) -> tuple[StreamerStats, ...]:
+        """This view's counters and the viewer's totals (if any)."""
+        totals = self._totals
+        return (self.stats,) if totals is None else (self.stats, totals)
 
     def _safe_send(self, message: Mapping[str, Any], buffers: list[bytes]) -> None:
         try:

@@ -102,7 +102,8 @@ def encode_png(codes: npt.NDArray[Any], *, level: int = 1) -> bytes:
     Parameters
     ----------
     codes : numpy.ndarray
-        uint8 array, 2D (grayscale) or 3D with 3 (RGB) or 4 (RGBA) channels.
+        uint8 array, 2D (grayscale) or 3D with 3 (RGB) or 4 channels (RGBA,
+        straight alpha: the pictures of :mod:`._export`).
     level : int
         ISA-L deflate level, 0 (fastest) .. 3 (smallest).
 

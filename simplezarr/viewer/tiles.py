@@ -131,6 +131,10 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         docstring). Default: ``layout``.
     to_layer : callable, optional
         Maps a base-image position to this layer's (default: the identity).
+    totals : StreamerStats, optional
+        Counters shared by the viewer's streamers: tiles and bytes sent,
+        encodes and their time are counted there too (``stats`` counts this
+        view's alone).
     """
 
     def __init__(
@@ -152,6 +156,7 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         labels: bool = False,
         base: ImageLayout | None = None,
         to_layer: Callable[[Mapping[str, int]], dict[str, int]] | None = None,
+        totals: StreamerStats | None = None,
     ) -> None:
         super().__init__(pool)
         self._layout = layout
@@ -175,6 +180,7 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         self._failures = failures if failures is not None else FailureLog()
         self._failures.register(self)
         self.stats = StreamerStats()
+        self._totals = totals
         self._viewport: Viewport | None = None
         self._seq = -1
         self._level = 0
@@ -206,6 +212,11 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
     def level(self) -> int:
         """The level the last viewport uses."""
         return self._level
+
+    @property
+    def viewport(self) -> Viewport | None:
+        """The last viewport, clamped (None before the first)."""
+        return self._viewport
 
     @property
     def seq(self) -> int:

@@ -78,6 +78,7 @@ from ._computedlayer import ComputedLayers
 from ._defaults import COLORMAPS, NAN_TRANSPARENT
 from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
+from ._iostats import IoStatsPublisher
 from ._layerstack import LayerStack
 from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
@@ -185,6 +186,13 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         Open the channel panel below the view (per channel: visibility,
         colour, contrast window over a histogram, auto; colormap, gamma and
         invert for one channel). Its toggle writes this trait too.
+    show_stats : bool
+        Show the I/O and cache panel (the numbers of :attr:`stats`) over the
+        view. The toolbar's "I/O" button toggles it too.
+    show_chunks : bool
+        Draw the chunk grid of the level in use over the image, each chunk
+        coloured by its state in the pool (held, cached, loading, failed),
+        with a legend. The toolbar's "Chunks" button toggles it too.
     position : mapping, optional
         Level-0 index per non-displayed axis (see :attr:`sliders`).
     center : (float, float), optional
@@ -241,6 +249,14 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
     label image opened on its own is drawn as labels. Each layer reads
     through a pool of its own; ``max_tiles`` and the per-view half of
     ``memory`` are split evenly between the layers.
+    I/O: :attr:`stats` is a read-only dict of what the pool and the views
+    did, observable like any trait (``viewer.observe(fn, "stats")``): chunks
+    held and cached per level, memory against the budget, cache hits and
+    hit rate, reads done, failed, running and queued, bytes read, tiles and
+    bytes sent, mean read and encode times (keys in
+    :func:`simplezarr.viewer._iostats.stats_dict`). With a running loop it
+    is updated at most every 0.25 s while a view is shown; without one,
+    :meth:`flush_now` and :meth:`refresh_stats` update it.
 
     Made in a notebook cell (a running asyncio loop), tiles flow by themselves;
     ``await viewer.wait_idle()`` waits until every view has its tiles (or
@@ -266,6 +282,10 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
     show_tiles = traitlets.Bool(False).tag(sync=True)
     scale_bar = traitlets.Bool(True).tag(sync=True)
     show_channels = traitlets.Bool(False).tag(sync=True)
+    show_stats = traitlets.Bool(False).tag(sync=True)
+    show_chunks = traitlets.Bool(False).tag(sync=True)
+    stats: traitlets.Dict[str, Any] = traitlets.Dict(read_only=True).tag(sync=True)
+    _chunk_states: traitlets.Dict[str, Any] = traitlets.Dict(read_only=True).tag(sync=True)
     plane = traitlets.Unicode("", read_only=True).tag(sync=True)
     crosshair = traitlets.List(traitlets.Float(), [], maxlen=2).tag(sync=True)
     _code_source = traitlets.Dict(read_only=True).tag(sync=True)
@@ -289,6 +309,8 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         show_tiles: bool = False,
         scale_bar: bool = True,
         show_channels: bool = False,
+        show_stats: bool = False,
+        show_chunks: bool = False,
         position: Mapping[str, int] | None = None,
         center: Sequence[float] | None = None,
         zoom: float | None = None,
@@ -370,6 +392,7 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
             call_soon_threadsafe=self._call_soon,
             properties=self._base_label_properties,
         )
+        self._io = IoStatsPublisher(self, loop)
 
         # All state is set before the widget opens its comm: one initial state message.
         self.position = {**layout.default_position(), **(position or {})}  # validated
@@ -386,6 +409,8 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         self.show_tiles = show_tiles
         self.scale_bar = scale_bar
         self.show_channels = show_channels
+        self.show_stats = show_stats
+        self.show_chunks = show_chunks
         camera = provisional_camera(
             layout.levels, (float(height), DEFAULT_VIEW_WIDTH), center=center, zoom=zoom or None
         )
@@ -398,6 +423,7 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         self.set_trait("unit", info.unit or "")
         self.set_trait("dtype", str(np.dtype(first.dtype)))
         self.set_trait("name", info.name or "")
+        self._io.publish_now()
         self.set_trait("plane", plane or "")
         self._init_layers(labels)  # (layers are shown in the same plane)
         self.set_trait(
@@ -407,6 +433,7 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
+        self.on_msg(self._io.poke)  # after the message is handled: a view may be live now
 
     # -- public -------------------------------------------------------------------
 
@@ -437,6 +464,15 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         """Without a running loop (plain Python): load and send the tiles of every view now."""
         for streamer in [*self._streamers.values(), *self._layer_streamers()]:
             streamer.flush_now()
+        self._io.publish_now()
+
+    def refresh_stats(self) -> None:
+        """Update :attr:`stats` (and the chunk grid of ``show_chunks``) now.
+
+        Call it on the loop's thread (a notebook cell) or, without a loop, in
+        any one thread; with a loop and a view shown it also happens by itself.
+        """
+        self._io.publish_now()
 
     async def wait_idle(self) -> None:
         """With a running loop: return once every view has all its wanted tiles.
@@ -457,6 +493,7 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
             super().close()
             return
         self._closed = True
+        self._io.close()
         for streamer in self._streamers.values():
             streamer.close()
         self._streamers.clear()
@@ -529,6 +566,11 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
                 )
             out[name] = int(index)
         return out
+
+    @traitlets.observe("show_chunks")
+    def _show_chunks_changed(self, change: dict[str, Any]) -> None:
+        if not getattr(self, "_constructing", True):
+            self._on_loop(self._io.publish_now)  # at once, not at the next tick
 
     @traitlets.observe("position")
     def _position_changed(self, change: dict[str, Any]) -> None:
