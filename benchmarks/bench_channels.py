@@ -38,6 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simplezarr.utils import write_multiscale
+from simplezarr.viewer._protocol import PROTOCOL_VERSION
 from simplezarr.viewer.widget import Viewer
 from tests._httpserver import serve_directory
 
@@ -68,7 +69,7 @@ async def _first_full_set(source: str, channels: int) -> float:
     viewer.send = send  # type: ignore[method-assign]
     level0 = viewer.levels[0]
     center = [(level0["shape"][0] - 1) / 2, (level0["shape"][1] - 1) / 2]
-    viewer._handle_message(viewer, {"type": "ready", "view": "b", "version": 2}, [])
+    viewer._handle_message(viewer, {"type": "ready", "view": "b", "version": PROTOCOL_VERSION}, [])
     start = time.perf_counter()
     viewer._handle_message(
         viewer,
@@ -115,7 +116,7 @@ def bench_restyle(path: Path) -> tuple[int, int]:
         (custom if data.get("method") == "custom" else updates).append(data)
 
     viewer.comm.send = record  # type: ignore[union-attr]
-    viewer._handle_message(viewer, {"type": "ready", "view": "a", "version": 2}, [])
+    viewer._handle_message(viewer, {"type": "ready", "view": "a", "version": PROTOCOL_VERSION}, [])
     viewer._handle_message(
         viewer,
         {"type": "viewport", "view": "a", "seq": 0, "center": [512.0, 512.0], "scale": 1.0,

@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simplezarr import ComputedImage, Viewer
 from simplezarr.utils import write_multiscale
+from simplezarr.viewer._protocol import PROTOCOL_VERSION
 
 
 def threshold(block: np.ndarray) -> np.ndarray:
@@ -76,7 +77,7 @@ async def _tiles_per_s(source: Any) -> tuple[float, int]:
     viewer.send = send  # type: ignore[method-assign]
     level0 = viewer.levels[0]
     center = [(level0["shape"][0] - 1) / 2, (level0["shape"][1] - 1) / 2]
-    viewer._handle_message(viewer, {"type": "ready", "view": "b", "version": 2}, [])
+    viewer._handle_message(viewer, {"type": "ready", "view": "b", "version": PROTOCOL_VERSION}, [])
     start = time.perf_counter()
     viewer._handle_message(
         viewer,

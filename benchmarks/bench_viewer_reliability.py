@@ -34,6 +34,7 @@ import psutil
 
 import simplezarr.data as demo
 from simplezarr.viewer import widget as widget_module
+from simplezarr.viewer._protocol import PROTOCOL_VERSION
 from simplezarr.viewer.widget import Viewer
 
 
@@ -52,7 +53,7 @@ def _cycle(cls: type[Viewer], seed: int) -> None:
     data = np.random.default_rng(seed).integers(0, 255, (3000, 1000), dtype=np.uint8)
     viewer = cls(data)
     viewer.send = lambda *args, **kwargs: None
-    viewer._handle_message(viewer, {"type": "ready", "view": "a", "version": 2}, [])
+    viewer._handle_message(viewer, {"type": "ready", "view": "a", "version": PROTOCOL_VERSION}, [])
     viewport = {
         "type": "viewport",
         "view": "a",
@@ -117,7 +118,9 @@ async def bench_storm(messages: int) -> dict[str, float]:
     image = demo.virtual_fractal()
     viewer = Viewer(image)
     viewer.send = lambda *args, **kwargs: None
-    viewer._handle_message(viewer, {"type": "ready", "view": "storm", "version": 2}, [])
+    viewer._handle_message(
+        viewer, {"type": "ready", "view": "storm", "version": PROTOCOL_VERSION}, []
+    )
     level0 = viewer.levels[0]
     pixel = level0["scale"][1]  # world units per level-0 pixel
     extent = level0["shape"][1] * pixel
@@ -144,7 +147,9 @@ async def bench_storm(messages: int) -> dict[str, float]:
 
     fresh = Viewer(image)
     fresh.send = lambda *args, **kwargs: None
-    fresh._handle_message(fresh, {"type": "ready", "view": "storm", "version": 2}, [])
+    fresh._handle_message(
+        fresh, {"type": "ready", "view": "storm", "version": PROTOCOL_VERSION}, []
+    )
     alone = await _final_time(fresh, 0, final)
     fresh.close()
     return {

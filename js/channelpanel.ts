@@ -129,6 +129,11 @@ export class ChannelPanel {
     this.el.append(this.toggle, this.body);
   }
 
+  /** Another section of the panel (the layers), below the channels. */
+  addSection(section: HTMLElement): void {
+    this.body.append(section);
+  }
+
   get open(): boolean {
     return this.body.hidden !== true;
   }

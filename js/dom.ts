@@ -62,6 +62,7 @@ export type HookName =
   | "tilesFailed"
   | "failedDrawn"
   | "passes"
+  | "layers"
   | "protocolMismatch"
   | "level"
   | "plane"

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FailedTiles, MAX_FAILED } from "./failures";
 
 const tile = (key: string, error = "read timed out after 30 s", plane = "z=0", level = 0) => ({
+  layer: 0,
   key,
   level,
   plane,

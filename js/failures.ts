@@ -18,7 +18,7 @@ import type { TileErrorMessage } from "./protocol";
 /** Most failed tiles remembered per view. */
 export const MAX_FAILED = 4096;
 
-export type FailedTile = Pick<TileErrorMessage, "key" | "level" | "plane" | "channel" | "bounds" | "error">;
+export type FailedTile = Pick<TileErrorMessage, "layer" | "key" | "level" | "plane" | "channel" | "bounds" | "error">;
 
 export class FailedTiles {
   private readonly tiles = new Map<string, FailedTile>();

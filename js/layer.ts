@@ -20,6 +20,14 @@
  * Tile outlines (`show_tiles`): when asked, the drawn tiles' outlines are
  * planned ({@link planOutlines}) in draw order and drawn over the tiles.
  *
+ * Layers ({@link DrawLayer}): a frame draws the view's visible layers bottom
+ * to top, each with its own levels (world units) and its own level choice.
+ * The bottom image layer at full opacity goes straight to the canvas, as
+ * above; an image layer over others is drawn into a transparent framebuffer
+ * and blended over (renderer.ts `beginOver`); a label layer's exact ids are
+ * coloured per screen pixel by js/labels.ts. Every layer's tiles carry the
+ * base image's plane key, so the plane fallback works for all of them.
+ *
  * Failed tiles ({@link FailedTiles}): each failed tile of the current plane
  * at the level in use is drawn over whatever lies under it as diagonal
  * stripes, with the coarser fallback (or the empty image) showing between
@@ -31,7 +39,8 @@ import { colormapLUT } from "./colormaps";
 import { FailedTiles } from "./failures";
 import { chooseLevel, intersects, planDraw } from "./lod";
 import { planOutlines } from "./outlines";
-import type { LevelInfo, Rect, TileErrorMessage, TileMessage } from "./protocol";
+import { type LabelItem, LabelRenderer } from "./labels";
+import type { LayerKind, LevelInfo, Rect, TileErrorMessage, TileMessage } from "./protocol";
 import { type Display, type DrawItem, Renderer } from "./renderer";
 import { type CachedTile, TileCache } from "./tiles";
 
@@ -39,6 +48,23 @@ import { type CachedTile, TileCache } from "./tiles";
 export interface Pass {
   channel: number;
   display: Display;
+}
+
+/** One layer to draw, and how. */
+export interface DrawLayer {
+  id: number;
+  kind: LayerKind;
+  /** The layer's levels, in world units. */
+  levels: readonly LevelInfo[];
+  /** Image layers: one pass per channel shown. */
+  passes: readonly Pass[];
+  /** Image layers: channels added (else one pass through the colormap). */
+  composite: boolean;
+  opacity: number;
+  /** Labels: boundaries only. */
+  outline: boolean;
+  /** Labels: `image-label` colours. */
+  colors: readonly [number, string][];
 }
 
 /** What one frame drew. */
@@ -82,6 +108,7 @@ export class TileLayer {
   private planeDrawn = 0;
   private lost = false;
   private disposed = false;
+  private labels: LabelRenderer | null = null;
 
   /**
    * @param onTexture called when a decoded tile is ready to be drawn
@@ -145,6 +172,7 @@ export class TileLayer {
   /** A tile of this view failed: drawn hatched until it arrives or is dropped. */
   fail(m: TileErrorMessage): void {
     this.failures.add({
+      layer: m.layer,
       key: m.key,
       level: m.level,
       plane: m.plane,
@@ -178,76 +206,110 @@ export class TileLayer {
     this.lost = false;
     this.clear();
     this.renderer.init();
+    this.labels = null; // its GL objects died with the context
     this.setColormap(colormap, invert);
   }
 
   /**
-   * Draw one frame: `size` in CSS px, drawing buffer `size * dpr`; one pass
-   * per entry of `passes` (added when `composite`); with `outlines`, each
-   * drawn tile's outline too. Without camera, levels or passes, only clears.
+   * Draw one frame: `size` in CSS px, drawing buffer `size * dpr`; the
+   * `layers` bottom to top (the first is the base image: its extent is
+   * filled, black for a composite); with `outlines`, each drawn tile's
+   * outline too. Without camera or levels, only clears. The stats' level is
+   * the base layer's.
    */
   draw(
     cam: Camera | null,
     size: ViewSize,
     dpr: number,
-    levels: readonly LevelInfo[],
-    passes: readonly Pass[],
-    composite: boolean,
+    layers: readonly DrawLayer[],
+    baseLevels: readonly LevelInfo[],
     outlines = false,
   ): FrameStats {
     const r = this.renderer;
     const none: FrameStats = { level: -1, drawn: 0, complete: false, levels: [], failed: 0 };
     if (this.lost || this.disposed) return none;
     r.setSize(size.width * dpr, size.height * dpr);
-    const l0 = levels[0];
+    const l0 = baseLevels[0];
     if (cam === null || l0 === undefined || size.width <= 0 || size.height <= 0) {
       r.beginFrame(null);
       return none;
     }
-    const level = chooseLevel(levels, cam.scale, dpr);
+    const baseLevel = chooseLevel(baseLevels, cam.scale, dpr);
     const view = visibleRect(cam, size);
-    r.beginFrame(toClip(cam, size, levelExtent(l0)), composite);
+    const bottom = layers[0];
+    r.beginFrame(toClip(cam, size, levelExtent(l0)), bottom?.kind !== "labels" && bottom?.composite === true);
     const drawnLevels = new Set<number>();
     const drawnTiles: CachedTile<WebGLTexture>[] = [];
     let planeDrawn = 0;
-    let covered = passes.length > 0;
-    let complete = passes.length > 0;
+    let covered = layers.length > 0;
+    let complete = layers.length > 0;
+    let hatches: [number, number, number, number][] = [];
     const ready = [...this.cache.ready()];
-    for (const pass of passes) {
-      const plan = planDraw(
-        ready.filter((t) => t.channel === pass.channel),
-        view,
-        levels,
-        level,
-        this.plane,
-        this.fallbackPlane,
-      );
-      covered &&= plan.covered;
-      complete &&= plan.complete;
-      const items: DrawItem[] = [];
-      for (const t of plan.tiles) {
-        if (t.texture === null) continue;
-        drawnLevels.add(t.level);
-        drawnTiles.push(t);
-        if (t.plane === this.plane) planeDrawn++;
-        this.cache.touch(t.key);
-        items.push({
-          texture: t.texture,
+    layers.forEach((layer, index) => {
+      if (layer.levels.length === 0) return;
+      const level = chooseLevel(layer.levels, cam.scale, dpr);
+      const mine = ready.filter((t) => t.layer === layer.id);
+      const plan = (channel: number | null) =>
+        planDraw(
+          channel === null ? mine : mine.filter((t) => t.channel === channel),
+          view,
+          layer.levels,
+          level,
+          this.plane,
+          this.fallbackPlane,
+        );
+      const take = (tiles: readonly CachedTile<WebGLTexture>[]): CachedTile<WebGLTexture>[] => {
+        const out: CachedTile<WebGLTexture>[] = [];
+        for (const t of tiles) {
+          if (t.texture === null) continue;
+          drawnLevels.add(t.level);
+          drawnTiles.push(t);
+          if (t.plane === this.plane) planeDrawn++;
+          this.cache.touch(t.key);
+          out.push(t);
+        }
+        return out;
+      };
+      if (layer.kind === "labels") {
+        const p = plan(null);
+        covered &&= p.covered;
+        complete &&= p.complete;
+        const items: LabelItem[] = take(p.tiles).map((t) => ({
+          texture: t.texture!,
           clip: toClip(cam, size, t.bounds),
           shape: t.shape,
-          encoding: t.encoding,
-          valueOffset: t.value_offset,
-          valueScale: t.value_scale,
-        });
+        }));
+        this.labels ??= new LabelRenderer(r.gl);
+        const style = { opacity: layer.opacity, outline: layer.outline, thickness: dpr, colors: layer.colors };
+        this.labels.draw(layer.id, items, style, r.canvas.width, r.canvas.height);
+      } else {
+        const over = index > 0 || layer.opacity < 1;
+        if (over) r.beginOver();
+        for (const pass of layer.passes) {
+          const p = plan(pass.channel);
+          covered &&= p.covered;
+          complete &&= p.complete;
+          const items: DrawItem[] = take(p.tiles).map((t) => ({
+            texture: t.texture!,
+            clip: toClip(cam, size, t.bounds),
+            shape: t.shape,
+            encoding: t.encoding,
+            valueOffset: t.value_offset,
+            valueScale: t.value_scale,
+          }));
+          r.drawTiles(items, pass.display);
+        }
+        if (over) r.endOver(layer.opacity);
       }
-      r.drawTiles(items, pass.display);
-    }
+      const channels = new Set(layer.kind === "labels" ? [0] : layer.passes.map((p) => p.channel));
+      hatches = hatches.concat(
+        this.failures
+          .at(this.plane, level)
+          .filter((t) => t.layer === layer.id && channels.has(t.channel) && intersects(t.bounds, view))
+          .map((t) => toClip(cam, size, t.bounds)),
+      );
+    });
     if (covered) this.fallbackPlane = null;
-    const channels = new Set(passes.map((p) => p.channel));
-    const hatches = this.failures
-      .at(this.plane, level)
-      .filter((t) => channels.has(t.channel) && intersects(t.bounds, view))
-      .map((t) => toClip(cam, size, t.bounds));
     r.drawFailed(hatches);
     if (outlines) {
       const [w, h] = [this.renderer.canvas.width, this.renderer.canvas.height];
@@ -259,7 +321,7 @@ export class TileLayer {
     }
     this.planeDrawn = planeDrawn;
     const drawn = [...drawnLevels].sort((a, b) => a - b);
-    return { level, drawn: drawnTiles.length, complete, levels: drawn, failed: hatches.length };
+    return { level: baseLevel, drawn: drawnTiles.length, complete, levels: drawn, failed: hatches.length };
   }
 
   /** Free every texture and GL resource. */
@@ -267,6 +329,8 @@ export class TileLayer {
     if (this.disposed) return;
     this.disposed = true;
     this.cache.clear();
+    this.labels?.dispose();
+    this.labels = null;
     this.renderer.dispose();
   }
 }

@@ -11,6 +11,7 @@ function tile(view: string, key: string): Record<string, unknown> {
   return {
     type: "tile",
     view,
+    layer: 0,
     key,
     level: 0,
     chunk: [0, 1],
@@ -66,7 +67,7 @@ describe("newViewId", () => {
 });
 
 describe("viewportChanged", () => {
-  const last: SentViewport = { camera: CAM, size: SIZE, dpr: 2, channels: [0] };
+  const last: SentViewport = { camera: CAM, size: SIZE, dpr: 2, channels: [0], layers: [] };
 
   it("is true before anything was sent", () => {
     expect(viewportChanged(null, CAM, SIZE, 2)).toBe(true);
@@ -137,7 +138,16 @@ describe("KernelLink", () => {
     link.probe([2, 2]);
     link.probe([3, 3]);
     expect(sent).toEqual([{ type: "probe", view: link.view, id: 1, world: [1, 1] }]);
-    const answer = (id: number) => ({ type: "probe", view: link.view, id, world: [0, 0], index: [0, 0], values: [] });
+    const answer = (id: number) => ({
+      type: "probe",
+      view: link.view,
+      layer: 0,
+      id,
+      world: [0, 0],
+      index: [0, 0],
+      values: [],
+      properties: null,
+    });
     link.receive(answer(1), []);
     expect(probes).toEqual([1]);
     expect(sent.at(-1)).toEqual({ type: "probe", view: link.view, id: 2, world: [3, 3] });
@@ -178,12 +188,12 @@ describe("KernelLink", () => {
   it("acts on drop and status only for its own view", () => {
     const { link, hooks, dropped, statusCalls } = setup();
     link.receive({ type: "drop", view: "other", keys: ["x"] }, []);
-    link.receive({ type: "status", view: "other", pending: 7, failed: 0, level: 0, seq: 1 }, []);
+    link.receive({ type: "status", view: "other", layer: 0, pending: 7, failed: 0, level: 0, seq: 1 }, []);
     expect(dropped).toEqual([]);
     expect(link.pending).toBe(0);
     expect(statusCalls()).toBe(0);
     link.receive({ type: "drop", view: link.view, keys: ["x", "y"] }, []);
-    link.receive({ type: "status", view: link.view, pending: 5, failed: 2, level: 1, seq: 1 }, []);
+    link.receive({ type: "status", view: link.view, layer: 0, pending: 5, failed: 2, level: 1, seq: 1 }, []);
     expect(dropped).toEqual([["x", "y"]]);
     expect(link.pending).toBe(5);
     expect(hooks.tilesPending).toBe("5");
@@ -218,7 +228,7 @@ describe("KernelLink", () => {
     const { link, sent, hooks, received } = setup();
     link.start();
     link.sendViewport(CAM, SIZE, 1);
-    link.receive({ type: "status", view: link.view, pending: 3, failed: 0, level: 0, seq: 1 }, []);
+    link.receive({ type: "status", view: link.view, layer: 0, pending: 3, failed: 0, level: 0, seq: 1 }, []);
     const old = link.view;
     sent.length = 0;
     link.restart();
@@ -236,5 +246,24 @@ describe("KernelLink", () => {
     const { link, sent } = setup();
     link.close();
     expect(sent).toEqual([closeMessage(link.view)]);
+  });
+});
+
+describe("KernelLink and layers", () => {
+  it("sums the status of the layers and sends a viewport when the layers shown change", () => {
+    const { link, sent, hooks } = setup();
+    link.receive({ type: "status", view: link.view, layer: 0, pending: 3, failed: 1, level: 0, seq: 1 }, []);
+    link.receive({ type: "status", view: link.view, layer: 2, pending: 4, failed: 0, level: 1, seq: 1 }, []);
+    expect(link.pending).toBe(7);
+    expect(hooks.tilesPending).toBe("7");
+    expect(hooks.tilesFailed).toBe("1");
+    link.sendViewport(CAM, SIZE, 1, [0], [{ layer: 2, channels: [0] }]);
+    link.sendViewport(CAM, SIZE, 1, [0], [{ layer: 2, channels: [0] }]);
+    link.sendViewport(CAM, SIZE, 1, [0], []);
+    const viewports = sent.filter((m) => m.type === "viewport");
+    expect(viewports.map((m) => (m.type === "viewport" ? m.layers : null))).toEqual([
+      [{ layer: 2, channels: [0] }],
+      [],
+    ]);
   });
 });

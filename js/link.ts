@@ -14,10 +14,13 @@
  *   sends a new one at once even when the camera did not move (to ask for its
  *   tiles); a channel hidden sends nothing, and the next move's viewport no
  *   longer lists it;
+ * - `viewport` also lists the other layers shown (each with its channels): a
+ *   change of that list sends one at once;
  * - `probe` asks for the values under the cursor ({@link KernelLink.probe}):
  *   at most one is in flight; while it is, only the newest position waits
- *   (sent when the answer comes, or after {@link PROBE_TIMEOUT_MS}); answers
- *   to anything but the newest request are ignored;
+ *   (sent when layer 0's answer comes, or after {@link PROBE_TIMEOUT_MS});
+ *   the kernel answers once per layer shown; answers to anything but the
+ *   newest request are ignored;
  * - `histogram` asks for the channels' histograms again;
  * - {@link KernelLink.restart} is `close` + `ready` under a new id: the
  *   kernel, which believes the old view still holds its tiles, then sends
@@ -31,8 +34,8 @@
  *   only the view's own tiles are marked live;
  * - `tile_error`, `drop` and `status` are acted on only when they are for
  *   this view: a failed tile goes to the sink (drawn hatched, counted in the
- *   overlay); a status updates the pending and failed counts and calls
- *   `onStatus` (the overlay).
+ *   overlay); a status (one per layer) updates that layer's pending and
+ *   failed counts, summed over the layers, and calls `onStatus` (the overlay).
  *
  * Test hooks written here (see {@link ./dom}): `data-ready`, `data-view`,
  * `data-seq`, `data-tiles-received`, `data-tiles-pending`, `data-tiles-failed`.
@@ -43,6 +46,7 @@ import { sameCamera } from "./camera";
 import type { Hooks } from "./dom";
 import {
   type FrontendMessage,
+  type LayerChannels,
   type ProbeMessage,
   type TileErrorMessage,
   type TileMessage,
@@ -74,6 +78,7 @@ export interface SentViewport {
   size: ViewSize;
   dpr: number;
   channels: readonly number[];
+  layers: readonly LayerChannels[];
 }
 
 /** What a {@link KernelLink} talks through. */
@@ -106,6 +111,7 @@ export function viewportChanged(
   size: ViewSize,
   dpr: number,
   channels: readonly number[] = [0],
+  layers: readonly LayerChannels[] = [],
 ): boolean {
   return (
     last === null ||
@@ -115,7 +121,8 @@ export function viewportChanged(
     last.dpr !== dpr ||
     // A channel shown asks for its tiles now; one hidden waits for the next move
     // (hiding sends nothing, and the kernel drops that channel's tiles then).
-    channels.some((c) => !last.channels.includes(c))
+    channels.some((c) => !last.channels.includes(c)) ||
+    JSON.stringify(layers) !== JSON.stringify(last.layers)
   );
 }
 
@@ -125,6 +132,8 @@ export class KernelLink {
   private lastSent: SentViewport | null = null;
   private tilesReceived = 0;
   private pendingTiles = 0;
+  /** Per layer: [pending, failed] of its last status. */
+  private statusByLayer = new Map<number, [number, number]>();
   private probeId = 0;
   private probeSentAt = -Infinity;
   private probeAnswered = true;
@@ -170,15 +179,19 @@ export class KernelLink {
         break;
       case "status":
         if (mine) {
-          this.pendingTiles = m.pending;
-          this.options.hooks({ tilesPending: String(m.pending), tilesFailed: String(m.failed) });
+          this.statusByLayer.set(m.layer, [m.pending, m.failed]);
+          let [pending, failed] = [0, 0];
+          for (const [p, f] of this.statusByLayer.values()) [pending, failed] = [pending + p, failed + f];
+          this.pendingTiles = pending;
+          this.options.hooks({ tilesPending: String(pending), tilesFailed: String(failed) });
           this.options.onStatus();
         }
         break;
       case "probe":
         if (mine && m.id === this.probeId) {
-          this.probeAnswered = true;
           this.options.onProbe?.(m);
+          if (m.layer !== 0 || this.probeAnswered) break;
+          this.probeAnswered = true;
           const next = this.probeWaiting;
           this.probeWaiting = null;
           if (next !== null) this.probe(next);
@@ -206,13 +219,18 @@ export class KernelLink {
   }
 
   /** Send a `viewport` message unless it would repeat the last one. */
-  sendViewport(camera: Camera, size: ViewSize, dpr: number, channels: readonly number[] = [0]): void {
-    if (!viewportChanged(this.lastSent, camera, size, dpr, channels)) return;
+  sendViewport(
+    camera: Camera,
+    size: ViewSize,
+    dpr: number,
+    channels: readonly number[] = [0],
+    layers: readonly LayerChannels[] = [],
+  ): void {
+    if (!viewportChanged(this.lastSent, camera, size, dpr, channels, layers)) return;
     this.seq++;
-    this.lastSent = { camera, size: { ...size }, dpr, channels: [...channels] };
-    this.options.send(
-      viewportMessage(this.id, this.seq, camera.center, camera.scale, [size.height, size.width], dpr, channels),
-    );
+    this.lastSent = { camera, size: { ...size }, dpr, channels: [...channels], layers: [...layers] };
+    const hw: [number, number] = [size.height, size.width];
+    this.options.send(viewportMessage(this.id, this.seq, camera.center, camera.scale, hw, dpr, channels, layers));
     this.options.hooks({ seq: String(this.seq) });
   }
 
@@ -222,6 +240,7 @@ export class KernelLink {
    */
   restart(): void {
     this.pendingTiles = 0;
+    this.statusByLayer.clear();
     this.options.hooks({ tilesPending: "0", tilesFailed: "0" });
     this.options.send(closeMessage(this.id));
     this.id = newViewId();

@@ -61,6 +61,7 @@ describe("golden protocol examples", () => {
                     m.size as [number, number],
                     m.dpr as number,
                     m.channels as number[],
+                    m.layers as { layer: number; channels: number[] }[],
                   );
       expect(built, name).toEqual(m);
     }

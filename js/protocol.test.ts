@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  type ProbeMessage,
   type SliderInfo,
+  type TileMessage,
   closeMessage,
+  parseLayers,
   parseContrast,
   parseKernelMessage,
   parseLevels,
@@ -20,6 +23,7 @@ function tile(overrides: Record<string, unknown> = {}): Record<string, unknown> 
   return {
     type: "tile",
     view: "v1",
+    layer: 0,
     key: "0/1/2/z=3/0",
     level: 0,
     chunk: [1, 2],
@@ -67,9 +71,10 @@ describe("parseKernelMessage", () => {
       view: "v",
       keys: ["a", "b"],
     });
-    expect(parse({ type: "status", view: "v", pending: 3, failed: 1, level: 1, seq: 9 }, []).result).toEqual({
+    expect(parse({ type: "status", view: "v", layer: 0, pending: 3, failed: 1, level: 1, seq: 9 }, []).result).toEqual({
       type: "status",
       view: "v",
+      layer: 0,
       pending: 3,
       failed: 1,
       level: 1,
@@ -139,6 +144,7 @@ describe("front-end messages", () => {
       size: [400, 600],
       dpr: 2,
       channels: [0, 2],
+      layers: [],
     });
     center[0] = 99;
     expect(m.center[0]).toBe(1); // copied, not aliased
@@ -203,5 +209,45 @@ describe("trait parsers", () => {
     expect(parseContrast([10, 20])).toEqual([10, 20]);
     expect(parseContrast([20, 10])).toBeNull();
     expect(parseContrast([0, Number.NaN])).toBeNull();
+  });
+});
+
+describe("layers", () => {
+  it("parses the layers trait and drops malformed entries", () => {
+    const warnings: string[] = [];
+    const layers = parseLayers(
+      [
+        { id: 0, name: "img", kind: "image", visible: true, opacity: 1, outline: false, levels: [], colors: [] },
+        {
+          id: 1, name: "cells", kind: "labels", visible: false, opacity: 3, outline: true,
+          levels: [{ shape: [4, 4], scale: [1, 1], offset: [0, 0], chunk: [4, 4] }],
+          colors: [[5, "#FF0000FF"], [6, "red"], ["x", "#00000000"]],
+        },
+        { id: -1, kind: "image" },
+        { id: 2, kind: "volume" },
+      ],
+      (w) => warnings.push(w),
+    );
+    expect(layers.map((l) => [l.id, l.kind, l.visible, l.opacity, l.outline])).toEqual([
+      [0, "image", true, 1, false],
+      [1, "labels", false, 1, true],
+    ]);
+    expect(layers[1]!.colors).toEqual([[5, "#ff0000ff"]]);
+    expect(layers[1]!.levels).toHaveLength(1);
+    expect(warnings).toHaveLength(2);
+  });
+
+  it("accepts label tiles and probe answers with properties", () => {
+    const m = parse(tile({ layer: 2, key: "2:0/1/2/z=3/0", encoding: "label" }), [PNG]).result as TileMessage;
+    expect([m.layer, m.encoding]).toEqual([2, "label"]);
+    const probe = parse(
+      {
+        type: "probe", view: "v", layer: 1, id: 3, world: [0, 0], index: [0, 0],
+        values: [{ channel: 0, value: 7, text: "7" }], properties: { area: 12, kind: { nested: 1 } },
+      },
+      [],
+    ).result as ProbeMessage;
+    expect(probe.properties).toEqual({ area: 12, kind: "[object Object]" });
+    expect(parse(tile({ layer: -1 }), [PNG]).result).toBeNull();
   });
 });

@@ -10,6 +10,10 @@
  * `protocol_version` trait; the view compares them before anything else and
  * shows a message instead of a canvas when they differ.
  *
+ * Layers (version 3): every tile, failure, status and probe answer names its
+ * `layer` (0: the base image); a viewport lists the other layers shown, each
+ * with its channels; the `layers` trait ({@link parseLayers}) describes them.
+ *
  * Front end -> kernel: `ready` (with the version), `viewport` (with the
  * channels wanted), `close`, `histogram` (recompute the channels'
  * histograms), `probe` (the values under the cursor) (JSON, no buffers).
@@ -32,8 +36,8 @@
  * This module touches neither the DOM nor WebGL.
  */
 
-/** Pixel encoding of a tile's PNG (see docs/architecture.md). */
-export type Encoding = "u8" | "u16";
+/** Pixel encoding of a tile's PNG (see docs/architecture.md); "label": exact 32-bit ids in RGBA. */
+export type Encoding = "u8" | "u16" | "label";
 
 /** [y, x] pair. */
 export type Vec2 = [number, number];
@@ -41,7 +45,7 @@ export type Vec2 = [number, number];
 export type Rect = [number, number, number, number];
 
 /** The protocol this front end speaks; must equal the kernel's `protocol_version` trait. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 // --------------------------------------------------------------------------
 // Front end -> kernel
@@ -66,7 +70,15 @@ export interface ViewportMessage {
   size: Vec2;
   /** window.devicePixelRatio. */
   dpr: number;
-  /** The channels the view wants tiles of (the visible ones; the one shown in single mode). */
+  /** The channels of the base image (layer 0) the view wants tiles of. */
+  channels: number[];
+  /** The other layers the view shows, each with the channels it wants of it. */
+  layers: LayerChannels[];
+}
+
+/** One layer a viewport shows (not the base image) and its channels. */
+export interface LayerChannels {
+  layer: number;
   channels: number[];
 }
 
@@ -103,6 +115,7 @@ export function viewportMessage(
   size: Vec2,
   dpr: number,
   channels: readonly number[],
+  layers: readonly LayerChannels[] = [],
 ): ViewportMessage {
   return {
     type: "viewport",
@@ -113,6 +126,7 @@ export function viewportMessage(
     size: [size[0], size[1]],
     dpr,
     channels: [...channels],
+    layers: layers.map((l) => ({ layer: l.layer, channels: [...l.channels] })),
   };
 }
 
@@ -136,7 +150,9 @@ export interface TileMessage {
   type: "tile";
   /** The view that asked (informative: every view may use any tile). */
   view: string;
-  /** Unique per level + chunk + plane. */
+  /** The layer (0: the base image); `level` and `bounds` are that layer's. */
+  layer: number;
+  /** Unique per layer + level + chunk + plane + channel. */
   key: string;
   level: number;
   /** Chunk index along the two displayed axes [iy, ix]. */
@@ -160,7 +176,7 @@ export interface TileMessage {
 }
 
 /** Where a tile is: what a tile and a failed tile have in common. */
-export type TilePlace = Pick<TileMessage, "key" | "level" | "chunk" | "plane" | "channel" | "bounds">;
+export type TilePlace = Pick<TileMessage, "layer" | "key" | "level" | "chunk" | "plane" | "channel" | "bounds">;
 
 /** A tile's header as kept and drawn (the message without routing and pixels). */
 export type TileHeader = Omit<TileMessage, "type" | "view" | "seq" | "png">;
@@ -186,6 +202,8 @@ export interface DropMessage {
 export interface StatusMessage {
   type: "status";
   view: string;
+  /** The layer it counts. */
+  layer: number;
   /** Tiles wanted but neither sent nor failed. */
   pending: number;
   /** Tiles wanted whose chunk failed (each announced by a `tile_error`). */
@@ -208,11 +226,15 @@ export interface ProbeValue {
 export interface ProbeMessage {
   type: "probe";
   view: string;
+  /** The layer whose values these are (one answer per layer shown). */
+  layer: number;
   id: number;
   world: Vec2;
-  /** Level-0 pixel [iy, ix], or null outside the image. */
+  /** Level-0 pixel [iy, ix] of that layer, or null outside it. */
   index: Vec2 | null;
   values: ProbeValue[];
+  /** A label layer's `image-label` properties of the label under the cursor, or null. */
+  properties: Record<string, string | number | boolean | null> | null;
 }
 
 export type KernelMessage = TileMessage | TileErrorMessage | DropMessage | StatusMessage | ProbeMessage;
@@ -298,8 +320,9 @@ export function parseKernelMessage(
 
 /** The {@link TilePlace} fields of a `tile` or `tile_error`, or null after `reject`. */
 function parsePlace(msg: Obj, reject: (why: string) => null): TilePlace | null {
-  const { type, key, level, plane, channel } = msg;
+  const { type, key, level, plane, channel, layer } = msg;
   if (typeof key !== "string" || key === "") return reject(`${type} key ${show(key)} is not a non-empty string`);
+  if (!isNonNegInt(layer)) return reject(`${type} ${key}: layer ${show(layer)} is not an integer >= 0`);
   if (!isNonNegInt(level)) return reject(`${type} ${key}: level ${show(level)} is not an integer >= 0`);
   const chunk = vec2(msg.chunk, isNonNegInt);
   if (chunk === null) return reject(`${type} ${key}: chunk ${show(msg.chunk)} is not [iy, ix]`);
@@ -309,7 +332,7 @@ function parsePlace(msg: Obj, reject: (why: string) => null): TilePlace | null {
   if (b === null || !(b[2]! > b[0]!) || !(b[3]! > b[1]!)) {
     return reject(`${type} ${key}: bounds ${show(msg.bounds)} is not [y0, x0, y1, x1] with y1 > y0, x1 > x0`);
   }
-  return { key, level, chunk, plane, channel, bounds: [b[0]!, b[1]!, b[2]!, b[3]!] };
+  return { layer, key, level, chunk, plane, channel, bounds: [b[0]!, b[1]!, b[2]!, b[3]!] };
 }
 
 function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): KernelMessage | null {
@@ -329,8 +352,8 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
       const { encoding, value_offset, value_scale, seq } = msg;
       const shape = vec2(msg.shape, (x) => isInt(x) && (x as number) > 0);
       if (shape === null) return reject(`tile ${key}: shape ${show(msg.shape)} is not [h, w] > 0`);
-      if (encoding !== "u8" && encoding !== "u16")
-        return reject(`tile ${key}: encoding ${show(encoding)} is not "u8" or "u16"`);
+      if (encoding !== "u8" && encoding !== "u16" && encoding !== "label")
+        return reject(`tile ${key}: encoding ${show(encoding)} is not "u8", "u16" or "label"`);
       if (!isFiniteNumber(value_offset))
         return reject(`tile ${key}: value_offset ${show(value_offset)} is not a finite number`);
       if (!isFiniteNumber(value_scale))
@@ -357,16 +380,18 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
       return { type, view, keys: keys as string[] };
     }
     case "status": {
-      const { pending, failed, level, seq } = msg;
+      const { pending, failed, level, seq, layer } = msg;
+      if (!isNonNegInt(layer)) return reject(`status layer ${show(layer)} is not an integer >= 0`);
       if (!isNonNegInt(pending)) return reject(`status pending ${show(pending)} is not an integer >= 0`);
       if (!isNonNegInt(failed)) return reject(`status failed ${show(failed)} is not an integer >= 0`);
       if (!isNonNegInt(level)) return reject(`status level ${show(level)} is not an integer >= 0`);
       if (!isInt(seq)) return reject(`status seq ${show(seq)} is not an integer`);
-      return { type, view, pending, failed, level, seq };
+      return { type, view, layer, pending, failed, level, seq };
     }
     case "probe": {
-      const { id } = msg;
+      const { id, layer } = msg;
       if (!isNonNegInt(id)) return reject(`probe id ${show(id)} is not an integer >= 0`);
+      if (!isNonNegInt(layer)) return reject(`probe ${id}: layer ${show(layer)} is not an integer >= 0`);
       const world = vec2(msg.world);
       if (world === null) return reject(`probe ${id}: world ${show(msg.world)} is not [y, x]`);
       const index = msg.index === null ? null : vec2(msg.index, isInt);
@@ -380,7 +405,17 @@ function parseUnsafe(msg: unknown, buffers: readonly unknown[], warn: Warn): Ker
         if (v.value !== null && !isFiniteNumber(v.value)) return reject(`probe ${id}: value ${show(v.value)}`);
         values.push({ channel: v.channel, value: v.value, text: v.text.slice(0, 64) });
       }
-      return { type, view, id, world, index, values };
+      let properties: ProbeMessage["properties"] = null;
+      if (isObject(msg.properties)) {
+        properties = {};
+        for (const [k, v] of Object.entries(msg.properties).slice(0, 16)) {
+          const ok = v === null || typeof v === "boolean" || isFiniteNumber(v);
+          properties[k.slice(0, 64)] = ok ? (v as number | boolean | null) : String(v).slice(0, 64);
+        }
+      } else if (msg.properties !== null && msg.properties !== undefined) {
+        return reject(`probe ${id}: properties ${show(msg.properties)} is not an object or null`);
+      }
+      return { type, view, layer, id, world, index, values, properties };
     }
     default:
       return reject(`unknown message type ${show(type)}`);
@@ -555,4 +590,68 @@ export function parseChannels(v: unknown, warn: Warn = defaultWarn): ChannelStat
 /** Parse a [y, x] trait such as `center`. */
 export function parseVec2(v: unknown): Vec2 | null {
   return vec2(v);
+}
+
+// --------------------------------------------------------------------------
+// Layers
+// --------------------------------------------------------------------------
+
+/** What a layer is: an image (channels, composited), labels (exact ids), or computed. */
+export type LayerKind = "image" | "labels" | "computed";
+
+/** One entry of the `layers` trait, bottom to top. */
+export interface LayerState {
+  id: number;
+  name: string;
+  kind: LayerKind;
+  visible: boolean;
+  opacity: number;
+  outline: boolean;
+  /** The layer's own levels, in the base image's world units. */
+  levels: LevelInfo[];
+  /** `image-label` colours: [id, "#rrggbbaa"]. */
+  colors: [number, string][];
+  /** An added image layer's channels (layer 0's are the `channels` trait). */
+  channels: ChannelState[];
+}
+
+const HEX8 = /^#[0-9a-f]{8}$/i;
+
+/** Parse the `layers` trait; malformed entries are dropped after a warning. */
+export function parseLayers(v: unknown, warn: Warn = defaultWarn): LayerState[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) {
+    warn(`parseLayers(): layers ${show(v)} is not a list`);
+    return [];
+  }
+  const out: LayerState[] = [];
+  for (const e of v) {
+    const kind = isObject(e) ? e.kind : undefined;
+    if (!isObject(e) || !isNonNegInt(e.id) || (kind !== "image" && kind !== "labels" && kind !== "computed")) {
+      warn(`parseLayers(): layer ${show(e)} needs an id and a kind`);
+      continue;
+    }
+    const levels = parseLevels(e.levels, warn);
+    const colors: [number, string][] = [];
+    if (Array.isArray(e.colors)) {
+      for (const c of e.colors) {
+        if (Array.isArray(c) && isNonNegInt(c[0]) && typeof c[1] === "string" && HEX8.test(c[1])) {
+          colors.push([c[0], c[1].toLowerCase()]);
+        }
+      }
+    }
+    const opacity = isFiniteNumber(e.opacity) ? Math.min(Math.max(e.opacity, 0), 1) : 1;
+    out.push({
+      id: e.id,
+      name: typeof e.name === "string" ? e.name : `layer ${e.id}`,
+      kind,
+      visible: e.visible !== false,
+      opacity,
+      outline: e.outline === true,
+      levels,
+      colors,
+      channels: parseChannels(e.channels ?? [], warn),
+    });
+  }
+  return out;
 }

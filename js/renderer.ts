@@ -28,6 +28,13 @@
  *   from being counted twice. An RGB photo is three channels coloured pure
  *   red, green and blue with windows 0..255: the sum is its exact colour.
  *
+ * Layers over layers ({@link Renderer.beginOver} / {@link Renderer.endOver}):
+ * an image layer drawn over others is drawn, exactly as above, into an
+ * offscreen *layer* framebuffer cleared to transparent (its tiles write
+ * alpha 1, channels add), which is then blended over the canvas with the
+ * layer's opacity (SRC_ALPHA, ONE_MINUS_SRC_ALPHA): what lies outside the
+ * layer's tiles shows through. Label layers are drawn by js/labels.ts.
+ *
  * NaN: a `u16` tile marks NaN pixels with B = 255; they are drawn in the
  * `nan` colour, and discarded when it is transparent (what lies under shows).
  *
@@ -172,9 +179,11 @@ void main() {
 const COMPOSITE_FRAGMENT = `#version 300 es
 precision highp float;
 uniform sampler2D u_layer;
+uniform float u_opacity;
 out vec4 color;
 void main() {
-  color = vec4(texelFetch(u_layer, ivec2(gl_FragCoord.xy), 0).rgb, 1.0);
+  vec4 c = texelFetch(u_layer, ivec2(gl_FragCoord.xy), 0);
+  color = vec4(c.rgb, c.a * u_opacity);
 }`;
 
 const OUTLINE_VERTEX = `#version 300 es
@@ -250,6 +259,9 @@ export class Renderer {
   private readonly textures = new Set<WebGLTexture>();
   /** Composite: the channel framebuffer, its texture and the program that adds it. */
   private layerFbo: { fbo: WebGLFramebuffer; texture: WebGLTexture; width: number; height: number } | null = null;
+  /** A layer drawn over others: its framebuffer, and whether drawing goes there now. */
+  private overFbo: { fbo: WebGLFramebuffer; texture: WebGLTexture; width: number; height: number } | null = null;
+  private over = false;
   private compositeProgram: { program: WebGLProgram; vao: WebGLVertexArrayObject; buffer: WebGLBuffer } | null =
     null;
   private outline: {
@@ -294,7 +306,8 @@ export class Renderer {
     gl.bindVertexArray(null);
     this.initOutlines();
     this.initComposite();
-    this.layerFbo = null;
+    this.layerFbo = this.overFbo = null;
+    this.over = false;
     this.lut = this.newTexture();
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 256, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(1024));
   }
@@ -332,16 +345,16 @@ export class Renderer {
     this.compositeProgram = { program, vao, buffer };
   }
 
-  /** The channel framebuffer, (re)made at the canvas's size. */
-  private channelTarget(): WebGLFramebuffer | null {
+  /** An offscreen framebuffer the canvas's size, (re)made when the size changed. */
+  private screenTarget(
+    old: { fbo: WebGLFramebuffer; texture: WebGLTexture; width: number; height: number } | null,
+  ): { fbo: WebGLFramebuffer; texture: WebGLTexture; width: number; height: number } {
     const gl = this.gl;
     const { width, height } = this.canvas;
-    if (this.layerFbo !== null && this.layerFbo.width === width && this.layerFbo.height === height) {
-      return this.layerFbo.fbo;
-    }
-    if (this.layerFbo !== null) {
-      gl.deleteFramebuffer(this.layerFbo.fbo);
-      gl.deleteTexture(this.layerFbo.texture);
+    if (old !== null && old.width === width && old.height === height) return old;
+    if (old !== null) {
+      gl.deleteFramebuffer(old.fbo);
+      gl.deleteTexture(old.texture);
     }
     const texture = this.newTexture();
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, width, height, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
@@ -349,8 +362,58 @@ export class Renderer {
     gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
     gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    this.layerFbo = { fbo, texture, width, height };
-    return fbo;
+    return { fbo, texture, width, height };
+  }
+
+  /** The channel framebuffer, (re)made at the canvas's size. */
+  private channelTarget(): WebGLFramebuffer | null {
+    this.layerFbo = this.screenTarget(this.layerFbo);
+    return this.layerFbo.fbo;
+  }
+
+  /** Where passes draw: the canvas, or the layer framebuffer between beginOver and endOver. */
+  private output(): WebGLFramebuffer | null {
+    return this.over && this.overFbo !== null ? this.overFbo.fbo : null;
+  }
+
+  /** The next passes draw one layer into a transparent framebuffer (see the module docs). */
+  beginOver(): void {
+    const gl = this.gl;
+    if (gl.isContextLost()) return;
+    this.overFbo = this.screenTarget(this.overFbo);
+    this.over = true;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.overFbo.fbo);
+    gl.clearColor(0, 0, 0, 0);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+  }
+
+  /** Blend the layer drawn since {@link beginOver} over the canvas with `opacity`. */
+  endOver(opacity: number): void {
+    const gl = this.gl;
+    this.over = false;
+    if (gl.isContextLost() || this.overFbo === null) return;
+    this.blendScreen(this.overFbo.texture, opacity, true);
+  }
+
+  /** Draw a canvas-sized texture onto the output: added (ONE, ONE) or over with `opacity`. */
+  private blendScreen(texture: WebGLTexture, opacity: number, over: boolean): void {
+    const gl = this.gl;
+    const c = this.compositeProgram;
+    if (c === null) return;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.output());
+    gl.useProgram(c.program);
+    gl.bindVertexArray(c.vao);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.uniform1i(gl.getUniformLocation(c.program, "u_layer"), 0);
+    gl.uniform1f(gl.getUniformLocation(c.program, "u_opacity"), opacity);
+    gl.enable(gl.BLEND);
+    if (over) gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+    else gl.blendFuncSeparate(gl.ONE, gl.ONE, gl.ONE, gl.ONE);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.disable(gl.BLEND);
+    gl.bindVertexArray(null);
   }
 
   private u(name: string): WebGLUniformLocation | null {
@@ -442,8 +505,10 @@ export class Renderer {
     const color = display.color ?? null;
     if (color !== null) {
       gl.bindFramebuffer(gl.FRAMEBUFFER, this.channelTarget());
-      gl.clearColor(0, 0, 0, 1);
+      gl.clearColor(0, 0, 0, 0); // tiles write alpha 1: a layer over others shows what is under
       gl.clear(gl.COLOR_BUFFER_BIT);
+    } else {
+      gl.bindFramebuffer(gl.FRAMEBUFFER, this.output());
     }
     gl.disable(gl.BLEND);
     gl.useProgram(this.program);
@@ -472,20 +537,8 @@ export class Renderer {
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     }
     gl.bindVertexArray(null);
-    if (color !== null && this.compositeProgram !== null && this.layerFbo !== null) {
-      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-      const c = this.compositeProgram;
-      gl.useProgram(c.program);
-      gl.bindVertexArray(c.vao);
-      gl.activeTexture(gl.TEXTURE0);
-      gl.bindTexture(gl.TEXTURE_2D, this.layerFbo.texture);
-      gl.uniform1i(gl.getUniformLocation(c.program, "u_layer"), 0);
-      gl.enable(gl.BLEND);
-      gl.blendFunc(gl.ONE, gl.ONE);
-      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
-      gl.disable(gl.BLEND);
-      gl.bindVertexArray(null);
-    }
+    if (color !== null && this.layerFbo !== null) this.blendScreen(this.layerFbo.texture, 1, false);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
   }
 
   /** Stripes of {@link FAILED_COLOR} over the failed tiles (clip-space rectangles). */
@@ -530,11 +583,12 @@ export class Renderer {
     if (this.vao !== null) gl.deleteVertexArray(this.vao);
     if (this.program !== null) gl.deleteProgram(this.program);
     this.lut = this.buffer = this.vao = this.program = null;
-    if (this.layerFbo !== null) {
-      gl.deleteFramebuffer(this.layerFbo.fbo);
-      gl.deleteTexture(this.layerFbo.texture);
-      this.layerFbo = null;
+    for (const target of [this.layerFbo, this.overFbo]) {
+      if (target === null) continue;
+      gl.deleteFramebuffer(target.fbo);
+      gl.deleteTexture(target.texture);
     }
+    this.layerFbo = this.overFbo = null;
     if (this.compositeProgram !== null) {
       gl.deleteBuffer(this.compositeProgram.buffer);
       gl.deleteVertexArray(this.compositeProgram.vao);

@@ -252,6 +252,16 @@ export const CSS = `
 .simplezarr-viewer .sz-channel-single { display: flex; align-items: center; gap: 12px; }
 .simplezarr-viewer .sz-channel-label { display: flex; align-items: center; gap: 4px; }
 .simplezarr-viewer .sz-overlay-values { color: #9fe0ff; }
+.simplezarr-viewer .sz-layers[hidden] { display: none; }
+.simplezarr-viewer .sz-layers { border-top: 1px solid rgba(127, 127, 127, 0.25); padding-top: 6px; }
+.simplezarr-viewer .sz-layers-title { font-weight: 600; margin-bottom: 4px; }
+.simplezarr-viewer .sz-layers-list { display: flex; flex-direction: column; gap: 4px; }
+.simplezarr-viewer .sz-layer { display: flex; align-items: center; gap: 8px; }
+.simplezarr-viewer .sz-layer-name { font-weight: 600; min-width: 6em; }
+.simplezarr-viewer .sz-layer-kind { color: var(--sz-fg2); min-width: 4em; }
+.simplezarr-viewer .sz-layer-opacity { width: 120px; accent-color: var(--sz-accent); }
+.simplezarr-viewer .sz-layer-outline-label { display: flex; align-items: center; gap: 4px; }
+.simplezarr-viewer .sz-layer-up, .simplezarr-viewer .sz-layer-down { padding: 0 6px; line-height: 18px; }
 .simplezarr-viewer .sz-chunkgrid {
   position: absolute;
   inset: 0;

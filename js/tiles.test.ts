@@ -6,6 +6,7 @@ type Tex = { name: string };
 
 function info(key: string, shape: [number, number] = [4, 4]): TileInfo {
   return {
+    layer: 0,
     key,
     level: 0,
     chunk: [0, 0],

@@ -18,7 +18,10 @@
  *   drawn tiles' outlines and a legend of their levels ({@link ./outlines});
  *   with `show_chunks`, the chunk grid of the level in use coloured by the
  *   pool's chunk states ({@link ./chunkgrid}); with `show_stats`, the I/O
- *   panel of the `stats` trait ({@link ./iopanel}).
+ *   panel of the `stats` trait ({@link ./iopanel});
+ * - draws the `layers` bottom to top ({@link ./layersync}): the base image's
+ *   channels, label layers and other images; the values under the cursor
+ *   name each layer's (a label's id and properties).
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -48,6 +51,7 @@ import { formatPending, formatPosition, formatZoom, planeNames } from "./format"
 import { attachInteraction } from "./interaction";
 import { IoPanel } from "./iopanel";
 import { TileLayer } from "./layer";
+import { LayerSync } from "./layersync";
 import { KernelLink } from "./link";
 import { cssColor, outlineColor } from "./outlines";
 import { Overlay } from "./overlay";
@@ -92,6 +96,7 @@ interface Traits {
   nan_color: unknown;
   show_channels: unknown;
   protocol_version: unknown;
+  layers: unknown;
   show_stats: unknown;
   show_chunks: unknown;
   stats: unknown;
@@ -127,6 +132,10 @@ class ViewerView {
   private readonly layer: TileLayer | null = null;
   private readonly link: KernelLink;
   private readonly channelSync: ChannelSync;
+  private readonly layerSync: LayerSync;
+  /** The probe answers of the newest request, by layer. */
+  private probedLayers = new Map<number, string>();
+  private probedId = -1;
   private readonly cleanups: (() => void)[] = [];
   /** The last `probe` answer: the values under the cursor, for the overlay. */
   private probed = "";
@@ -175,6 +184,8 @@ class ViewerView {
       },
       () => this.link.requestHistogram(),
     );
+    this.layerSync = new LayerSync(model, () => this.request());
+    this.channelSync.panel.addSection(this.layerSync.section.el);
     this.sliderPanel = new SliderPanel((name, index) => {
       this.activeSlider = name;
       this.setSlider(name, index);
@@ -206,13 +217,33 @@ class ViewerView {
       tiles: this.layer,
       onStatus: () => this.updateOverlay(),
       onProbe: (m) => {
-        const names = this.channelSync.channelsState();
-        // The channels shown now (one hidden since the kernel last heard of it is left out).
-        const shown = new Set(this.channelSync.wanted());
-        const values = m.values.filter((v) => shown.has(v.channel));
-        const several = values.length > 1;
-        this.probed = values
-          .map((v) => (several ? `${names[v.channel]?.name ?? v.channel} ${v.text}` : v.text))
+        if (m.id !== this.probedId) {
+          this.probedId = m.id;
+          this.probedLayers.clear();
+        }
+        let text: string;
+        if (m.layer === 0 && this.layerSync.state()[0]?.kind !== "labels") {
+          const names = this.channelSync.channelsState();
+          // The channels shown now (one hidden since the kernel last heard of it is left out).
+          const shown = new Set(this.channelSync.wanted());
+          const values = m.values.filter((v) => shown.has(v.channel));
+          const several = values.length > 1;
+          text = values
+            .map((v) => (several ? `${names[v.channel]?.name ?? v.channel} ${v.text}` : v.text))
+            .join(" · ");
+        } else {
+          const value = m.values[0];
+          const props = Object.entries(m.properties ?? {})
+            .map(([k, v]) => `${k}: ${String(v)}`)
+            .join(", ");
+          text = value === undefined ? "" : `${this.layerSync.name(m.layer)} ${value.text}${props ? ` (${props})` : ""}`;
+        }
+        this.probedLayers.set(m.layer, text);
+        const order = this.layerSync.state().map((l) => l.id);
+        this.probed = [...this.probedLayers.entries()]
+          .filter(([, t]) => t !== "")
+          .sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]))
+          .map(([, t]) => t)
           .join(" · ");
         this.updateOverlay();
       },
@@ -260,6 +291,7 @@ class ViewerView {
     for (const name of channelTraits) {
       this.listen(`change:${name}`, () => this.channelSync.onTrait(name));
     }
+    this.listen("change:layers", () => this.layerSync.onTrait());
     this.listen("change:unit", () => this.request());
     this.listen("change:name", () => this.updateTitle());
     this.listen("change:height", () => this.applyHeight());
@@ -585,7 +617,8 @@ class ViewerView {
     try {
       this.camera ??= this.cameraSync.read(this.size, this.limits());
       if (this.camera !== null && this.layer !== null) {
-        this.link.sendViewport(this.camera, this.size, this.dpr, this.channelSync.wanted());
+        const base = this.layerSync.baseVisible() ? this.channelSync.wanted() : [];
+        this.link.sendViewport(this.camera, this.size, this.dpr, base, this.layerSync.wanted());
       }
       this.draw();
     } catch (err) {
@@ -601,7 +634,8 @@ class ViewerView {
     const passes = this.channelSync.passes();
     const composite = this.channelSync.composite;
     const outlines = this.showTiles();
-    const stats = this.layer.draw(this.camera, this.size, this.dpr, this.levels, passes, composite, outlines);
+    const layers = this.layerSync.drawLayers(passes, composite, this.levels);
+    const stats = this.layer.draw(this.camera, this.size, this.dpr, layers, this.levels, outlines);
     this.levelsDrawn = stats.levels;
     if (stats.level >= 0) this.levelInUse = stats.level;
     this.drawChunkGrid(stats.level);
@@ -617,6 +651,7 @@ class ViewerView {
         tilesCached: this.layer.cache.size,
       }),
       passes: JSON.stringify(passes.map((p) => p.channel)),
+      layers: JSON.stringify(layers.map((l) => l.id)),
     });
   }
 
@@ -704,6 +739,7 @@ class ViewerView {
     this.crosshair.dispose();
     this.codePopup.dispose();
     this.channelSync.dispose();
+    this.layerSync.dispose();
     this.layer?.dispose();
     this.root.remove();
   }

@@ -16,6 +16,7 @@ import zarr
 import zarr.storage
 
 from simplezarr.viewer import widget as widget_module
+from simplezarr.viewer._protocol import PROTOCOL_VERSION
 from simplezarr.viewer.widget import Viewer
 from tests._tiff import write_ome_tiff_pyramid
 from tests.viewer.conftest import Recorder, decode_values
@@ -35,7 +36,7 @@ def _show_all(viewer: Viewer) -> Recorder:
     size = [float(h), float(w)]
     message = {"type": "viewport", "view": "v", "seq": 1, "center": center,
                "scale": min(sy, sx), "size": size, "dpr": 1.0, "channels": [0]}  # fmt: skip
-    viewer._handle_message(viewer, {"type": "ready", "view": "v", "version": 2}, [])
+    viewer._handle_message(viewer, {"type": "ready", "view": "v", "version": PROTOCOL_VERSION}, [])
     viewer._handle_message(viewer, message, [])
     viewer.flush_now()
     return rec

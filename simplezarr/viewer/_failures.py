@@ -163,6 +163,7 @@ class FailedTiles:
     if TYPE_CHECKING:
         _closed: bool
         _view: str
+        _layer: int
         _seq: int
         _failures: FailureLog
         _call_soon: Callable[..., Any] | None
@@ -251,5 +252,6 @@ class FailedTiles:
             bounds=job.bounds,
             error=why,
             seq=self._seq,
+            layer=self._layer,
         )
         self._safe_send(message, [])

@@ -290,21 +290,25 @@ def plan_tiles(
     *,
     margin: float,
     limit: int,
+    plane: str | None = None,
+    layer: int = 0,
 ) -> list[TileJob]:
     """The tiles of ``level`` showing ``viewport`` at ``position`` for each of ``channels``.
 
     Centre-out, at most ``limit`` displayed chunks (each with a tile per
     channel); see :func:`~.geometry.wanted_chunks` for which chunks and
     their order. ``channels`` are indices of the channel axis (``[0]``
-    without one).
+    without one). ``plane`` (default: that of ``position``) and ``layer``
+    go into the tile keys (a layer's tiles carry the base image's plane).
     """
     geometry = layout.levels[level]
     chunks = wanted_chunks(geometry, viewport, margin=margin, max_chunks=limit)
-    plane = plane_key(layout.plane_names, position)
+    if plane is None:
+        plane = plane_key(layout.plane_names, position)
     located = [(c, *layout.locate(level, position, channel=c)) for c in channels]
     return [
         TileJob(
-            key=tile_key(level, chunk, plane, channel),
+            key=tile_key(level, chunk, plane, channel, layer),
             level=level,
             chunk=chunk,
             channel=channel,

@@ -78,6 +78,11 @@ class Prober:
         caller's, without a loop).
     call_soon_threadsafe : callable, optional
         The loop's; ``None``: answer in the calling thread (plain Python).
+    layer : int
+        The layer whose values it answers (its answers carry the id).
+    properties : callable, optional
+        For a label layer: ``properties(label_id)``, the ``image-label``
+        properties of a label (or None), sent with the answer.
     """
 
     _counter = itertools.count()
@@ -89,7 +94,11 @@ class Prober:
         send: SendFn,
         *,
         call_soon_threadsafe: Callable[..., Any] | None,
+        layer: int = 0,
+        properties: Callable[[int], Mapping[str, Any] | None] | None = None,
     ) -> None:
+        self._layer = layer
+        self._properties = properties
         self._pool = pool
         self._layout = layout
         self._send = send
@@ -115,7 +124,7 @@ class Prober:
         level0 = layout.levels[0]
         pixel = pixel_at(level0, world)
         if pixel is None:
-            self._safe_send(probe_message(view, probe_id, world, None, []))
+            self._safe_send(probe_message(view, probe_id, world, None, [], layer=self._layer))
             return
         pending = _Pending(view, probe_id, world, pixel, f"probe-{next(Prober._counter)}")
         ch, cw = level0.chunk
@@ -200,9 +209,20 @@ class Prober:
                 values.append({"channel": channel, "value": None, "text": "read failed"})
         del self._pending[pending.view]
         self._release(pending)
-        self._safe_send(
-            probe_message(pending.view, pending.id, pending.world, pending.index, values)
+        properties = None
+        first = values[0]["value"] if values else None
+        if self._properties is not None and isinstance(first, int):
+            properties = self._properties(first)
+        message = probe_message(
+            pending.view,
+            pending.id,
+            pending.world,
+            pending.index,
+            values,
+            layer=self._layer,
+            properties=properties,
         )
+        self._safe_send(message)
 
     def _cancel(self, view: str) -> None:
         pending = self._pending.pop(view, None)

@@ -1,4 +1,4 @@
-"""The viewer's custom-message protocol, version 2: the kernel side's one declaration.
+"""The viewer's custom-message protocol, version 3: the kernel side's one declaration.
 
 KEEP IN SYNC: ``js/protocol.ts`` declares the same messages for the front
 end; ``tests/protocol/golden.json`` (``python -m tests.protocol.make_golden``
@@ -13,9 +13,12 @@ Front end -> kernel (JSON, no buffers), parsed into frozen dataclasses:
 
 - ``ready``     ``{type, view, version}`` (:class:`ReadyMessage`).
 - ``viewport``  ``{type, view, seq, center: [y, x], scale, size: [h, w], dpr,
-  channels: [int, ...]}`` (:class:`ViewportMessage`): the camera, the size or
-  the channels wanted changed (``scale`` is world units per CSS pixel;
-  ``channels`` the channel indices the view wants tiles of).
+  channels: [int, ...], layers: [{layer, channels}, ...]}``
+  (:class:`ViewportMessage`): the camera, the size or the channels wanted
+  changed (``scale`` is world units per CSS pixel; ``channels`` the channel
+  indices of the base image, layer 0, the view wants tiles of; ``layers``
+  the other layers it shows, each with its channels; optional, default
+  ``[]``; a layer not listed is hidden and its tiles dropped).
 - ``close``     ``{type, view}`` (:class:`CloseMessage`).
 - ``histogram`` ``{type, view}`` (:class:`HistogramRequest`): recompute the
   histograms of the view's channels (answered in the ``channels`` trait).
@@ -28,19 +31,22 @@ ignored): ``view`` a string of 1 to :data:`MAX_VIEW_ID` characters; ``seq``,
 ``world`` and ``scale`` finite numbers (``scale > 0``); ``size`` in ``0 ..``
 :data:`MAX_SIZE` CSS pixels; ``dpr`` in ``(0,`` :data:`MAX_DPR` ``]``;
 ``channels`` unique integers ``0 <= c < n_channels`` (the image's channel
-count, given to :func:`parse_message`). A ``ready`` without ``version`` is a
-version-1 front end (which had none). The geometry is then clamped to the
-image by :func:`~.geometry.clamp_viewport`.
+count, given to :func:`parse_message`); ``layers`` at most :data:`MAX_LAYERS`
+entries of known, unique layer ids (not 0), each with its own channels. A
+``ready`` without ``version`` is a version-1 front end (which had none). The
+geometry is then clamped to the image by :func:`~.geometry.clamp_viewport`.
 
 Kernel -> front end, typed as :class:`typing.TypedDict` and made only by the
 builders here:
 
-- ``tile`` (:class:`TileMessage`, :func:`tile_message`) ``{type, view, key,
-  level, chunk: [iy, ix], plane, channel, bounds: [y0, x0, y1, x1], shape:
-  [h, w], encoding, value_offset, value_scale, seq}`` with one buffer, the
-  PNG (:mod:`.encode`: ``u8`` gray, code = R; ``u16`` RGB, code = 256 R + G,
-  B = 255 marks a NaN pixel, else 0).
-- ``tile_error`` (:func:`tile_error_message`) ``{type, view, key, level,
+- ``tile`` (:class:`TileMessage`, :func:`tile_message`) ``{type, view, layer,
+  key, level, chunk: [iy, ix], plane, channel, bounds: [y0, x0, y1, x1],
+  shape: [h, w], encoding, value_offset, value_scale, seq}`` with one buffer,
+  the PNG (:mod:`.encode`: ``u8`` gray, code = R; ``u16`` RGB, code = 256 R
+  + G, B = 255 marks a NaN pixel, else 0; ``label`` RGBA, id = R + 256 G +
+  65536 B + 2**24 (255 - A), exact). ``layer`` is the layer id (0: the base
+  image); ``level`` and ``bounds`` are that layer's own.
+- ``tile_error`` (:func:`tile_error_message`) ``{type, view, layer, key, level,
   chunk, plane, channel, bounds, error, seq}``: the tile ``key`` could not be
   made; ``error`` is a short text for people (at most
   :data:`MAX_ERROR_TEXT` characters, e.g. ``"read timed out after 30 s"``).
@@ -49,14 +55,19 @@ builders here:
   the view no longer wants it (retries: :mod:`._failures`).
 - ``drop`` (:func:`drop_message`) ``{type, view, keys}``: tile keys this view
   no longer needs (tiles sent, or announced failed).
-- ``status`` (:func:`status_message`) ``{type, view, pending, failed, level,
-  seq}``: ``pending`` tiles wanted but neither sent nor failed; ``failed``
-  tiles wanted whose chunk failed.
-- ``probe`` (:func:`probe_message`) ``{type, view, id, world: [y, x], index:
-  [iy, ix] | null, values: [{channel, value, text}]}``: the exact values at
-  level 0 of the view's channels under ``world`` (``index`` the level-0
-  pixel). Outside the image ``index`` is null and ``values`` empty. ``value``
-  is null when not finite; ``text`` is for people (:func:`._texts.value_text`).
+- ``status`` (:func:`status_message`) ``{type, view, layer, pending, failed,
+  level, seq}``: of one layer of the view: ``pending`` tiles wanted but
+  neither sent nor failed; ``failed`` tiles wanted whose chunk failed.
+- ``probe`` (:func:`probe_message`) ``{type, view, layer, id, world: [y, x],
+  index: [iy, ix] | null, values: [{channel, value, text}], properties}``:
+  the exact values at level 0 of one layer's channels under ``world``
+  (``index`` that layer's level-0 pixel); one answer per layer the view
+  shows (layer 0 always). Outside the image ``index`` is null and ``values``
+  empty. ``value`` is null when not finite; ``text`` is for people
+  (:func:`._texts.value_text`). ``properties``: for a label layer whose
+  metadata has ``image-label.properties``, those of the label under the
+  cursor (at most :data:`MAX_PROPERTIES` entries, texts of at most 64
+  characters), else null.
 
 Keys (opaque to the front end, but built only here):
 
@@ -64,7 +75,10 @@ Keys (opaque to the front end, but built only here):
   ``name=index`` (level-0 indices) joined by ``","``, e.g. ``"t=0,z=3"``;
   ``""`` when there are none.
 - tile key: ``"{level}/{iy}/{ix}/{plane}/{channel}"``; ``channel`` is 0
-  without a channel axis.
+  without a channel axis; for a layer other than 0, prefixed ``"{layer}:"``.
+  Every layer's tiles are keyed by the *base image's* plane (the front end
+  knows only that one): a slider move re-sends a layer's tiles even when the
+  layer has no such slider (from the pool: nothing is read again).
 
 :func:`parse_message` raises :class:`ProtocolError` naming the message and
 the bad field (values shown shortened, so a huge message makes a short log
@@ -90,6 +104,8 @@ __all__ = [
     "HISTOGRAM",
     "MAX_DPR",
     "MAX_ERROR_TEXT",
+    "MAX_LAYERS",
+    "MAX_PROPERTIES",
     "MAX_SEQ",
     "MAX_SIZE",
     "MAX_VIEW_ID",
@@ -104,6 +120,7 @@ __all__ = [
     "DropMessage",
     "FrontEndMessage",
     "HistogramRequest",
+    "LayerChannels",
     "ProbeMessage",
     "ProbeRequest",
     "ProbeValue",
@@ -124,7 +141,7 @@ __all__ = [
     "tile_message",
 ]
 
-PROTOCOL_VERSION: Final = 2
+PROTOCOL_VERSION: Final = 3
 """The protocol this kernel speaks (the ``protocol_version`` trait)."""
 
 READY: Final = "ready"
@@ -145,6 +162,10 @@ MAX_SIZE: Final = 16384.0
 """Largest accepted view height or width, in CSS pixels."""
 MAX_DPR: Final = 16.0
 """Largest accepted device pixel ratio."""
+MAX_LAYERS: Final = 16
+"""Most layers of a viewer (the base image included), and of a viewport's ``layers``."""
+MAX_PROPERTIES: Final = 16
+"""Most ``image-label.properties`` entries a probe answer carries for one label."""
 
 _short = reprlib.Repr()
 _short.maxstring = 60
@@ -176,13 +197,25 @@ class CloseMessage:
 
 
 @dataclass(frozen=True)
+class LayerChannels:
+    """One layer a viewport shows (not the base image), and the channels it wants of it."""
+
+    layer: int
+    channels: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ViewportMessage:
-    """The camera of ``view`` or the channels it wants changed; ``seq`` increases per view."""
+    """The camera of ``view`` or the channels it wants changed; ``seq`` increases per view.
+
+    ``channels``: of the base image (layer 0); ``layers``: the other layers shown.
+    """
 
     view: str
     seq: int
     viewport: Viewport
     channels: tuple[int, ...]
+    layers: tuple[LayerChannels, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,6 +299,10 @@ def _pair(
 
 def _channels(msg: Mapping[str, Any], n_channels: int) -> tuple[int, ...]:
     value = _field(msg, "channels")
+    return _channel_list(value, n_channels)
+
+
+def _channel_list(value: Any, n_channels: int, where: str = "'channels'") -> tuple[int, ...]:
     ok = isinstance(value, list | tuple) and len(value) <= n_channels
     if ok:
         ok = all(
@@ -273,13 +310,43 @@ def _channels(msg: Mapping[str, Any], n_channels: int) -> tuple[int, ...]:
         ) and len(set(value)) == len(value)
     if not ok:
         raise ProtocolError(
-            f"'viewport' message: 'channels' must be a list of unique channel indices in "
+            f"'viewport' message: {where} must be a list of unique channel indices in "
             f"[0, {n_channels - 1}], got {_short.repr(value)}"
         )
     return tuple(int(c) for c in value)
 
 
-def parse_message(msg: Any, *, n_channels: int) -> FrontEndMessage:
+def _layers(
+    msg: Mapping[str, Any], layer_channels: Mapping[int, int]
+) -> tuple[LayerChannels, ...]:
+    value = msg.get("layers", [])
+    if not isinstance(value, list | tuple) or len(value) > MAX_LAYERS:
+        raise ProtocolError(
+            f"'viewport' message: 'layers' must be a list of at most {MAX_LAYERS} entries, "
+            f"got {_short.repr(value)}"
+        )
+    out: list[LayerChannels] = []
+    for entry in value:
+        layer = entry.get("layer") if isinstance(entry, Mapping) else None
+        if (
+            isinstance(layer, bool)
+            or not isinstance(layer, int)
+            or layer not in layer_channels
+            or any(e.layer == layer for e in out)
+        ):
+            raise ProtocolError(
+                f"'viewport' message: 'layers' entries must be {{layer, channels}} of unique "
+                f"layers among {sorted(layer_channels)!r}, got {_short.repr(entry)}"
+            )
+        where = f"the 'channels' of 'layers' entry {layer}"
+        channels = _channel_list(_field(entry, "channels"), layer_channels[layer], where)
+        out.append(LayerChannels(layer, channels))
+    return tuple(out)
+
+
+def parse_message(
+    msg: Any, *, n_channels: int, layer_channels: Mapping[int, int] | None = None
+) -> FrontEndMessage:
     """Validate one front-end message and return it as a typed value.
 
     Parameters
@@ -288,6 +355,9 @@ def parse_message(msg: Any, *, n_channels: int) -> FrontEndMessage:
         The message's JSON content.
     n_channels : int
         The image's channel count: a viewport's ``channels`` are below it.
+    layer_channels : mapping, optional
+        The channel count of each layer but the base image, by layer id: the
+        layers a viewport's ``layers`` may name (default: none).
 
     Raises
     ------
@@ -317,8 +387,9 @@ def parse_message(msg: Any, *, n_channels: int) -> FrontEndMessage:
         scale = _number(VIEWPORT, "scale", _field(msg, "scale"), 0.0, math.inf, open_lo=True)
         dpr = _number(VIEWPORT, "dpr", _field(msg, "dpr"), 0.0, MAX_DPR, open_lo=True)
         channels = _channels(msg, n_channels)
+        layers = _layers(msg, layer_channels or {})
         viewport = Viewport(center=center, scale=scale, size=size, dpr=dpr)
-        return ViewportMessage(view, seq, viewport, channels)
+        return ViewportMessage(view, seq, viewport, channels, layers)
     raise ProtocolError(
         f"front-end message has unknown type {_short.repr(kind)}: {_short.repr(msg)}"
     )
@@ -332,19 +403,21 @@ def plane_key(names: Sequence[str], position: Mapping[str, int]) -> str:
     return ",".join(f"{name}={int(position[name])}" for name in names)
 
 
-def tile_key(level: int, chunk: tuple[int, int], plane: str, channel: int) -> str:
-    """Key of a tile, unique per level, displayed-chunk index, plane and channel."""
-    return f"{level}/{chunk[0]}/{chunk[1]}/{plane}/{channel}"
+def tile_key(level: int, chunk: tuple[int, int], plane: str, channel: int, layer: int = 0) -> str:
+    """Key of a tile, unique per layer, level, displayed-chunk index, plane and channel."""
+    key = f"{level}/{chunk[0]}/{chunk[1]}/{plane}/{channel}"
+    return key if layer == 0 else f"{layer}:{key}"
 
 
 # -- kernel -> front end -----------------------------------------------------------------
 
 
 class TileMessage(TypedDict):
-    """``tile``: a PNG (the one buffer) of one channel of one chunk's plane."""
+    """``tile``: a PNG (the one buffer) of one channel of one chunk's plane of one layer."""
 
     type: str
     view: str
+    layer: int
     key: str
     level: int
     chunk: list[int]
@@ -363,6 +436,7 @@ class TileErrorMessage(TypedDict):
 
     type: str
     view: str
+    layer: int
     key: str
     level: int
     chunk: list[int]
@@ -382,10 +456,11 @@ class DropMessage(TypedDict):
 
 
 class StatusMessage(TypedDict):
-    """``status``: how many wanted tiles are pending and failed, at which level."""
+    """``status``: how many wanted tiles of one layer are pending and failed, at which level."""
 
     type: str
     view: str
+    layer: int
     pending: int
     failed: int
     level: int
@@ -401,14 +476,16 @@ class ProbeValue(TypedDict):
 
 
 class ProbeMessage(TypedDict):
-    """``probe`` answer: the level-0 pixel under ``world`` and each channel's value there."""
+    """``probe`` answer of one layer: its level-0 pixel under ``world``, each channel's value."""
 
     type: str
     view: str
+    layer: int
     id: int
     world: list[float]
     index: list[int] | None
     values: list[ProbeValue]
+    properties: dict[str, str | float | int | bool | None] | None
 
 
 def tile_message(header: TileHeader) -> TileMessage:
@@ -416,6 +493,7 @@ def tile_message(header: TileHeader) -> TileMessage:
     return {
         "type": TILE,
         "view": header.view,
+        "layer": header.layer,
         "key": header.key,
         "level": header.level,
         "chunk": list(header.chunk),
@@ -441,11 +519,13 @@ def tile_error_message(
     bounds: tuple[float, float, float, float],
     error: str,
     seq: int,
+    layer: int = 0,
 ) -> TileErrorMessage:
     """The ``tile_error`` message: the tile ``key`` of ``view`` failed; ``error`` says why."""
     return {
         "type": TILE_ERROR,
         "view": view,
+        "layer": layer,
         "key": key,
         "level": level,
         "chunk": list(chunk),
@@ -462,11 +542,14 @@ def drop_message(view: str, keys: Sequence[str]) -> DropMessage:
     return {"type": DROP, "view": view, "keys": list(keys)}
 
 
-def status_message(view: str, *, pending: int, failed: int, level: int, seq: int) -> StatusMessage:
-    """The ``status`` message of one view."""
+def status_message(
+    view: str, *, pending: int, failed: int, level: int, seq: int, layer: int = 0
+) -> StatusMessage:
+    """The ``status`` message of one layer of one view."""
     return {
         "type": STATUS,
         "view": view,
+        "layer": layer,
         "pending": pending,
         "failed": failed,
         "level": level,
@@ -491,13 +574,31 @@ def probe_message(
     world: Sequence[float],
     index: tuple[int, int] | None,
     values: Sequence[ProbeValue],
+    *,
+    layer: int = 0,
+    properties: Mapping[str, Any] | None = None,
 ) -> ProbeMessage:
-    """The ``probe`` answer: ``index`` None (and no values) outside the image."""
+    """The ``probe`` answer of one layer: ``index`` None (and no values) outside the image.
+
+    ``properties``: of the label under the cursor (label layers), at most
+    :data:`MAX_PROPERTIES` entries; numbers, booleans and None as they are,
+    anything else as text of at most 64 characters.
+    """
+    props: dict[str, str | float | int | bool | None] | None = None
+    if properties is not None and index is not None:
+        props = {}
+        for name, value in list(properties.items())[:MAX_PROPERTIES]:
+            ok = value is None or isinstance(value, bool | int | float)
+            if isinstance(value, float) and not math.isfinite(value):
+                ok = False
+            props[str(name)[:64]] = value if ok else str(value)[:64]
     return {
         "type": PROBE,
         "view": view,
+        "layer": layer,
         "id": probe_id,
         "world": [float(world[0]), float(world[1])],
         "index": None if index is None else [int(index[0]), int(index[1])],
         "values": list(values) if index is not None else [],
+        "properties": props,
     }

@@ -6,9 +6,11 @@ own :class:`~.tiles.TileStreamer`, made on its ``ready`` (or first
 live, the least recently active one beyond is closed and its tiles dropped
 (a view whose cell was cleared never says ``close``). ``histogram`` and
 ``probe`` requests go to the viewer's statistics and
-:class:`~._probe.Prober` (a probe of a view that is not live, one that never
-said ``ready`` nor sent a ``viewport``, is ignored: at most ``max_views``
-probes are pending).
+:class:`~._probe.Prober` (and to each shown layer's, :mod:`._layerstack`; a
+probe of a view that is not live, one that never said ``ready`` nor sent a
+``viewport``, is ignored: at most ``max_views`` probes are pending). A
+``viewport`` also serves the other layers it lists
+(:meth:`~._layerstack.LayerStack._serve_layers`).
 
 A ``ready`` naming another protocol version than
 :data:`~._protocol.PROTOCOL_VERSION` is a warning naming both; that view is
@@ -33,6 +35,7 @@ from ._protocol import (
     CloseMessage,
     FrontEndMessage,
     HistogramRequest,
+    LayerChannels,
     ProbeRequest,
     ProtocolError,
     ReadyMessage,
@@ -76,11 +79,19 @@ class MessageRouting:
         _view_bytes: int
         _streamers: OrderedDict[str, TileStreamer]
         _refused: OrderedDict[str, int]
+        _base_is_labels: bool
         position: dict[str, int]
         channels: list[Channel]
         level: int
 
         def _shown_channels(self) -> list[int]: ...
+        def _layer_channel_counts(self) -> dict[int, int]: ...
+        def _layer_budget(self) -> tuple[int, int]: ...
+        def _serve_layers(
+            self, view: str, layers: tuple[LayerChannels, ...], viewport: Any, seq: int
+        ) -> None: ...
+        def _close_layer_view(self, view: str, *, announce: bool = False) -> None: ...
+        def _probe_layers(self, view: str, probe_id: int, world: tuple[float, float]) -> None: ...
         def _refresh_histograms(self, view: str) -> None: ...
         def set_trait(self, name: str, value: Any) -> None: ...
         def send(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None: ...
@@ -95,7 +106,11 @@ class MessageRouting:
     def _handle_message(self, _widget: Any, content: Any, buffers: Any) -> None:
         """Handle one front-end message; never raises (see the module docstring)."""
         try:
-            message = parse_message(content, n_channels=len(self.channels))
+            message = parse_message(
+                content,
+                n_channels=len(self.channels),
+                layer_channels=self._layer_channel_counts(),
+            )
         except ProtocolError as exc:
             logger.warning("simplezarr Viewer: ignoring malformed front-end message: %s", exc)
             return
@@ -128,6 +143,7 @@ class MessageRouting:
             if streamer is not None:
                 probe_at = (message.view, message.id, message.world)
                 self._prober.request(*probe_at, self.position, streamer.channels)
+                self._probe_layers(*probe_at)
             return
         if isinstance(message, HistogramRequest):
             self._refresh_histograms(message.view)
@@ -135,6 +151,8 @@ class MessageRouting:
         streamer = self._streamer(message.view)
         if isinstance(message, ViewportMessage):
             streamer.update_viewport(message.viewport, message.seq, message.channels)
+            if message.seq >= streamer.seq:  # (an older viewport was ignored)
+                self._serve_layers(message.view, message.layers, message.viewport, message.seq)
             if self.level != streamer.level:
                 try:
                     self.set_trait("level", streamer.level)
@@ -158,12 +176,14 @@ class MessageRouting:
         if streamer is not None:
             streamer.close()
         self._prober.forget(view)
+        self._close_layer_view(view)
 
     def _streamer(self, view: str) -> TileStreamer:
         streamer = self._streamers.get(view)
         if streamer is not None:
             self._streamers.move_to_end(view)
             return streamer
+        max_chunks, max_bytes = self._layer_budget()
         streamer = TileStreamer(
             self._pool,
             self._layout,
@@ -174,9 +194,10 @@ class MessageRouting:
             position=self.position,
             channels=self._shown_channels(),
             margin=self._margin,
-            max_chunks=self._max_tiles,
-            max_bytes=self._view_bytes,
+            max_chunks=max_chunks,
+            max_bytes=max_bytes,
             failures=self._failures,
+            labels=self._base_is_labels,
             totals=self._io.totals,
         )
         self._streamers[view] = streamer
@@ -184,6 +205,7 @@ class MessageRouting:
             oldest_view, oldest = self._streamers.popitem(last=False)
             oldest.close(announce=True)
             self._prober.forget(oldest_view)
+            self._close_layer_view(oldest_view, announce=True)
         return streamer
 
     def _send_message(self, message: dict[str, Any], buffers: list[bytes]) -> None:

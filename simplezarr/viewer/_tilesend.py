@@ -29,7 +29,7 @@ from simplezarr.utils.chunkpool import ChunkLocation
 
 from ._layout import TileJob
 from ._protocol import status_message, tile_message
-from .encode import EncodedTile, encode_tile
+from .encode import EncodedTile, encode_labels, encode_tile
 from .geometry import TileHeader
 
 if TYPE_CHECKING:
@@ -79,6 +79,8 @@ class TileSending:
     if TYPE_CHECKING:
         _closed: bool
         _view: str
+        _layer: int
+        _labels: bool
         _seq: int
         _level: int
         _layout: ImageLayout
@@ -152,7 +154,7 @@ class TileSending:
             if self._layout.y_axis > self._layout.x_axis:  # axes permuted: array order is (x, y)
                 plane = plane.T
             plane = plane[: job.shape[0], : job.shape[1]]
-            return encode_tile(plane)
+            return encode_labels(plane) if self._labels else encode_tile(plane)
         except Exception as exc:
             return exc
         finally:
@@ -200,6 +202,7 @@ class TileSending:
             value_offset=result.value_offset,
             value_scale=result.value_scale,
             seq=self._seq,
+            layer=self._layer,
         )
         self._sent.add(job.key)
         for stats in self._counters():
@@ -236,7 +239,12 @@ class TileSending:
         if self._closed:
             return
         message = status_message(
-            self._view, pending=self.pending, failed=self.failed, level=self._level, seq=self._seq
+            self._view,
+            pending=self.pending,
+            failed=self.failed,
+            level=self._level,
+            seq=self._seq,
+            layer=self._layer,
         )
         self._safe_send(message, [])
         self._check_idle()

@@ -9,6 +9,12 @@ travel as two 8-bit channels. Two encodings (see ``docs/architecture.md``):
 - ``u8``:  8-bit grayscale PNG, ``code = gray``.
 - ``u16``: 8-bit RGB PNG, ``R = code >> 8``, ``G = code & 255``; ``B = 255``
   marks a NaN pixel (only float data has them), ``B = 0`` every other one.
+- ``label``: 8-bit RGBA PNG of a label image's ids (:func:`encode_labels`),
+  exact up to ``2**32 - 1``: ``R`` bits 0-7, ``G`` 8-15, ``B`` 16-23 and
+  ``A = 255 - (bits 24-31)``, so that every id below ``2**24`` (all but
+  huge label images) is opaque and no premultiplying decoder can touch it.
+  Ids are never interpolated nor rescaled; negative ids or ids of
+  ``2**32`` and above are an error naming the value.
 
 Value mapping (:func:`to_codes`), ``value = value_offset + value_scale * code``:
 
@@ -46,7 +52,16 @@ import numpy as np
 import numpy.typing as npt
 from isal import isal_zlib
 
-__all__ = ["EncodedTile", "encode_png", "encode_tile", "to_codes"]
+__all__ = [
+    "LABEL_ENCODING",
+    "MAX_LABEL_ID",
+    "EncodedTile",
+    "encode_labels",
+    "encode_png",
+    "encode_tile",
+    "label_codes",
+    "to_codes",
+]
 
 _SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _COLOR_GRAY: Final = 0
@@ -55,6 +70,11 @@ _COLOR_RGBA: Final = 6
 _FILTER_SUB: Final = 1
 _U16_MAX: Final = 65535
 
+LABEL_ENCODING: Final = "label"
+"""The ``encoding`` of a label tile (see the module docstring)."""
+MAX_LABEL_ID: Final = 2**32 - 1
+"""The largest label id a tile carries."""
+
 
 @dataclass(frozen=True)
 class EncodedTile:
@@ -62,7 +82,7 @@ class EncodedTile:
 
     png: bytes
     shape: tuple[int, int]
-    encoding: str  # "u8" or "u16"
+    encoding: str  # "u8", "u16" or "label"
     value_offset: float
     value_scale: float
 
@@ -208,3 +228,40 @@ def encode_tile(plane: npt.NDArray[Any], *, level: int = 1) -> EncodedTile:
     codes, encoding, offset, scale = to_codes(plane)
     h, w = plane.shape
     return EncodedTile(encode_png(codes, level=level), (h, w), encoding, offset, scale)
+
+
+def label_codes(plane: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+    """``(h, w)`` integer ids -> ``(h, w, 4)`` uint8 RGBA codes (see the module docstring).
+
+    Raises
+    ------
+    TypeError
+        ``plane`` is not of an integer (or bool) dtype.
+    ValueError
+        An id is negative or above :data:`MAX_LABEL_ID` (the first such id is named).
+    """
+    if plane.ndim != 2:
+        raise ValueError(f"label_codes(): plane must be 2D, got shape {plane.shape}")
+    dt = plane.dtype
+    if dt.kind not in "uib":
+        raise TypeError(f"label_codes(): labels must be integers, got dtype {dt}")
+    if dt.kind == "i" or (dt.kind == "u" and dt.itemsize > 4):
+        bad = (plane < 0) | (plane > MAX_LABEL_ID) if plane.size else np.zeros((0,), bool)
+        if bad.any():
+            value = plane[bad].flat[0]
+            raise ValueError(
+                f"label_codes(): label id {int(value)} is outside 0..{MAX_LABEL_ID} "
+                "(tiles carry ids of 32 bits)"
+            )
+    ids = plane.astype(np.uint32)
+    rgba = ids.astype("<u4").view(np.uint8).reshape(*plane.shape, 4).copy()
+    rgba[..., 3] = 255 - rgba[..., 3]
+    return rgba
+
+
+def encode_labels(plane: npt.NDArray[Any], *, level: int = 1) -> EncodedTile:
+    """Encode a 2D plane of label ids as an RGBA ``label`` tile (see :func:`label_codes`)."""
+    h, w = plane.shape
+    return EncodedTile(
+        encode_png(label_codes(plane), level=level), (h, w), LABEL_ENCODING, 0.0, 1.0
+    )

@@ -167,6 +167,7 @@ class TileHeader:
     value_offset: float
     value_scale: float
     seq: int
+    layer: int = 0
 
 
 def choose_level(levels: Sequence[LevelGeometry], viewport: Viewport) -> int:

@@ -42,6 +42,14 @@ encodes for views that are gone. Only the loop thread calls ``send``.
 updates only get and drop chunks; :meth:`TileStreamer.flush_now` waits for the
 wanted chunks and encodes and sends their tiles in the calling thread.
 
+Layers: a viewer draws several images over each other (:mod:`.layers`);
+each view has one streamer per layer it shows, each a user of its layer's
+own pool. A streamer of a layer other than 0 is given the base image's
+layout (``base``): viewports are clamped to the base image, positions are
+the base image's (mapped onto the layer's sliders by ``to_layer``), and tile
+keys carry the layer id and the base image's plane key. A label layer's
+tiles are encoded exactly as ids (:func:`~.encode.encode_labels`).
+
 The streamer's halves live beside it: encoding, sending and ``status`` in
 :mod:`._tilesend` (:class:`~._tilesend.TileSending`), failures and retries in
 :mod:`._failures` (:class:`~._failures.FailedTiles`).
@@ -60,7 +68,7 @@ from simplezarr.utils.chunkpool import ChunkLocation, ChunkManager, ChunkPool
 
 from ._failures import FailedTiles, FailureLog
 from ._layout import ImageLayout, TileJob, ViewBudget, image_layout, plan_tiles
-from ._protocol import drop_message
+from ._protocol import drop_message, plane_key
 from ._tilesend import SendFn, StreamerStats, TileSending, loaded
 from .geometry import (
     Viewport,
@@ -113,6 +121,16 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         The failed chunks, shared between the streamers of one viewer (each
         failure is logged once; retries release a chunk in every view).
         Default: a log of its own with the default retry policy.
+    layer : int
+        The layer id its tiles carry (0: the base image).
+    labels : bool
+        Encode tiles as exact label ids (``label`` encoding).
+    base : ImageLayout, optional
+        The base image's layout, for a layer other than 0: viewports are
+        clamped to it and ``position`` is in its sliders (see the module
+        docstring). Default: ``layout``.
+    to_layer : callable, optional
+        Maps a base-image position to this layer's (default: the identity).
     totals : StreamerStats, optional
         Counters shared by the viewer's streamers: tiles and bytes sent,
         encodes and their time are counted there too (``stats`` counts this
@@ -134,6 +152,10 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         max_chunks: int = 1024,
         max_bytes: int | None = None,
         failures: FailureLog | None = None,
+        layer: int = 0,
+        labels: bool = False,
+        base: ImageLayout | None = None,
+        to_layer: Callable[[Mapping[str, int]], dict[str, int]] | None = None,
         totals: StreamerStats | None = None,
     ) -> None:
         super().__init__(pool)
@@ -142,7 +164,13 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         self._send = send
         self._call_soon = call_soon_threadsafe
         self._executor = executor
-        self._position = dict(position) if position is not None else layout.default_position()
+        self._layer = layer
+        self._labels = labels
+        self._base = base if base is not None else layout
+        self._to_layer = to_layer
+        base_position = dict(position) if position is not None else self._base.default_position()
+        self._plane = plane_key(self._base.plane_names, base_position)
+        self._position = to_layer(base_position) if to_layer is not None else base_position
         if channels is None:
             name = layout.channel_slider
             channels = [self._position.get(name, 0) if name is not None else 0]
@@ -174,6 +202,11 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
     def view(self) -> str:
         """The view id."""
         return self._view
+
+    @property
+    def layer(self) -> int:
+        """The layer id its tiles carry."""
+        return self._layer
 
     @property
     def level(self) -> int:
@@ -241,7 +274,7 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         """
         if self._closed or seq < self._seq:
             return
-        self._viewport = clamp_viewport(self._layout.levels, viewport)
+        self._viewport = clamp_viewport(self._base.levels, viewport)
         self._seq = seq
         if channels is not None:
             self._channels = tuple(channels)
@@ -250,10 +283,16 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
             self._send_status()
 
     def set_position(self, position: Mapping[str, int]) -> None:
-        """Move the non-displayed axes to a new level-0 ``position`` and re-tile."""
+        """Move the non-displayed axes to a new level-0 ``position`` and re-tile.
+
+        ``position``: of the base image's sliders (see ``base``).
+        """
         if self._closed:
             return
-        self._position = {s.name: int(position[s.name]) for s in self._layout.sliders}
+        base_position = {s.name: int(position[s.name]) for s in self._base.sliders}
+        self._plane = plane_key(self._base.plane_names, base_position)
+        to_layer = self._to_layer
+        self._position = to_layer(base_position) if to_layer is not None else base_position
         if self._viewport is not None:
             self._retile()
             if self._call_soon is None:
@@ -336,6 +375,8 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
             self._channels,
             margin=self._margin,
             limit=limit,
+            plane=self._plane,
+            layer=self._layer,
         )
         if chunks_in_view(layout.levels[level], viewport, margin=self._margin) > limit:
             self.stats.cut += 1

@@ -74,10 +74,12 @@ import traitlets
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
+from ._computedlayer import ComputedLayers
 from ._defaults import COLORMAPS, NAN_TRANSPARENT
 from ._display import DisplayTraits
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
 from ._iostats import IoStatsPublisher
+from ._layerstack import LayerStack
 from ._layout import image_layout, levels_trait, sliders_trait
 from ._probe import Prober
 from ._registry import release_pool
@@ -117,7 +119,7 @@ def _bundle_text() -> str:
     return text if "\n" in text else text + "\n"
 
 
-class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
+class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
     """A tiled, multiscale 2D view of a (huge) zarr image in a notebook.
 
     Parameters
@@ -210,6 +212,9 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     retry_after : float
         Seconds before a chunk whose read failed may be read again; a retry
         happens only on a later viewport message that still wants it.
+    labels : bool
+        Show the label images listed in the image's OME ``labels`` group as
+        layers over it (default True).
     plane : str, optional
         The two axes shown, horizontal first: ``"xz"`` shows x across and
         z down, ``"zy"`` z across and y down (default: the last two spatial
@@ -236,6 +241,14 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
     before channels. :meth:`auto_contrast` sets the limits from the data on
     screen.
 
+    Layers: :attr:`layers` lists what is drawn, bottom to top (a
+    :class:`~simplezarr.viewer.layers.Layer` each: ``visible``, ``opacity``,
+    ``outline`` for labels): the image, its OME label images, and what
+    :meth:`add_image`, :meth:`add_labels` and :meth:`add_computed` (``fn``
+    of another layer, computed chunk by chunk as it is viewed) added. A
+    label image opened on its own is drawn as labels. Each layer reads
+    through a pool of its own; ``max_tiles`` and the per-view half of
+    ``memory`` are split evenly between the layers.
     I/O: :attr:`stats` is a read-only dict of what the pool and the views
     did, observable like any trait (``viewer.observe(fn, "stats")``): chunks
     held and cached per level, memory against the budget, cache hits and
@@ -306,6 +319,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         encode_threads: int = 2,
         max_views: int = 8,
         retry_after: float = DEFAULT_RETRY_AFTER,
+        labels: bool = True,
         share_pool: bool = True,
         plane: str | None = None,
         **kwargs: Any,
@@ -341,7 +355,9 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._margin = margin
         self._max_tiles = max_tiles
         self._max_views = max_views
+        self._memory = memory
         self._view_bytes = memory // 2
+        self._base_is_labels = info.is_labels
         self._streamers: OrderedDict[str, TileStreamer] = OrderedDict()
         self._refused: OrderedDict[str, int] = OrderedDict()
         self._failures = FailureLog(retry_after)
@@ -370,7 +386,11 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
             executor=self._executor,
         )
         self._prober = Prober(
-            pool, layout, self._send_message, call_soon_threadsafe=self._call_soon
+            pool,
+            layout,
+            self._send_message,
+            call_soon_threadsafe=self._call_soon,
+            properties=self._base_label_properties,
         )
         self._io = IoStatsPublisher(self, loop)
 
@@ -405,6 +425,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.set_trait("name", info.name or "")
         self._io.publish_now()
         self.set_trait("plane", plane or "")
+        self._init_layers(labels)  # (layers are shown in the same plane)
         self.set_trait(
             "_code_source",
             code_source(source, image=image, storage_options=storage_options, plane=plane),
@@ -415,6 +436,10 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self.on_msg(self._io.poke)  # after the message is handled: a view may be live now
 
     # -- public -------------------------------------------------------------------
+
+    def _base_label_properties(self, value: int) -> Mapping[str, Any] | None:
+        meta = getattr(self, "_base_labels", None)
+        return meta.properties.get(value) if meta is not None else None
 
     @property
     def pool(self) -> ChunkPool:
@@ -437,7 +462,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
 
     def flush_now(self) -> None:
         """Without a running loop (plain Python): load and send the tiles of every view now."""
-        for streamer in list(self._streamers.values()):
+        for streamer in [*self._streamers.values(), *self._layer_streamers()]:
             streamer.flush_now()
         self._io.publish_now()
 
@@ -460,6 +485,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         await self._prober.settled()
         for streamer in list(self._streamers.values()):
             await streamer.wait_idle()
+        await self._layers_settled()
 
     def close(self) -> None:
         """Close every view, drop every chunk, stop the encode threads, close the widget."""
@@ -473,6 +499,7 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         self._streamers.clear()
         self._stats.close()
         self._prober.close()
+        self._close_layers()
         if self._owns_pool:
             release_pool(self._pool)
         if self._executor is not None:
@@ -555,5 +582,6 @@ class Viewer(DisplayTraits, MessageRouting, anywidget.AnyWidget):
         def move() -> None:
             for streamer in list(self._streamers.values()):
                 streamer.set_position(position)
+            self._move_layers(position)
 
         self._on_loop(move)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from simplezarr.viewer._protocol import PROTOCOL_VERSION
 from simplezarr.viewer.widget import Viewer
 from tests.browser._harness import ROOT, WAIT_MS, canvas, hosted, settled
 from tests.browser._servers import require_chromium, screenshot_dir
@@ -75,7 +76,9 @@ async def _drive_mismatch() -> None:
         )
         text = await page.locator(f"{ROOT} .sz-message").inner_text()
         assert (
-            "protocol 2" in text and "kernel's speaks 1" in text and "Restart the kernel" in text
+            f"protocol {PROTOCOL_VERSION}" in text
+            and "kernel's speaks 1" in text
+            and "Restart the kernel" in text
         )
         assert bridge.custom_sent == 0 and viewer.views == {}  # no ready, nothing served
         assert problems == [], problems

@@ -199,6 +199,7 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
         )
         # The cells stack is composited in colour, its channel panel open.
         assert second.get_attribute("data-passes") == "[0,1,2]"
+        assert second.get_attribute("data-layers") == "[0,1]"  # its cell labels drawn over them
         assert json.loads(second.get_attribute("data-display"))["colormap"] == "composite"
         assert second.locator(".sz-channels-body").is_visible()
         assert second.locator(".sz-channel").count() == 3

@@ -31,6 +31,7 @@ import simplezarr
 import simplezarr.data as demo
 from simplezarr.utils.multiscale import MultiscaleInfo, ScaleInfo
 from simplezarr.viewer import widget as widget_module
+from simplezarr.viewer._protocol import PROTOCOL_VERSION
 from simplezarr.viewer.geometry import Viewport, choose_level, fit, wanted_chunks
 from simplezarr.viewer.tiles import image_layout
 from tests.viewer.conftest import Recorder, decode_values
@@ -221,7 +222,9 @@ def test_viewer_streams_the_data(case: Case, demo_dir: Path) -> None:
         wanted = [ch.index for ch in viewer.channels if ch.visible]
 
         msg, vp = _viewport_message(case, info, wanted)
-        viewer._handle_message(viewer, {"type": "ready", "view": VIEW, "version": 2}, [])
+        viewer._handle_message(
+            viewer, {"type": "ready", "view": VIEW, "version": PROTOCOL_VERSION}, []
+        )
         viewer._handle_message(viewer, msg, [])
         layout = image_layout(info)
         level = choose_level(layout.levels, vp)

@@ -6,8 +6,9 @@ Run ``python -m tests.protocol.make_golden`` after changing ``simplezarr/viewer/
 
 The file holds::
 
-    {"version": 2,              # PROTOCOL_VERSION
+    {"version": 3,              # PROTOCOL_VERSION
      "n_channels": 3,           # the examples are for an image of 3 channels
+     "layer_channels": {"1": 1, "2": 2},   # and two more layers (ids 1, 2) of 1 and 2 channels
      "frontend": {name: message},          # parse_message accepts each
      "invalid_frontend": {name: message},  # parse_message rejects each (ProtocolError)
      "kernel": {name: message},            # made by the kernel's builders
@@ -35,13 +36,14 @@ from simplezarr.viewer._protocol import (
     tile_key,
     tile_message,
 )
-from simplezarr.viewer.encode import encode_tile
+from simplezarr.viewer.encode import encode_labels, encode_tile
 from simplezarr.viewer.geometry import TileHeader
 
-__all__ = ["GOLDEN", "N_CHANNELS", "golden", "golden_text", "kernel_examples"]
+__all__ = ["GOLDEN", "LAYER_CHANNELS", "N_CHANNELS", "golden", "golden_text", "kernel_examples"]
 
 GOLDEN = Path(__file__).with_name("golden.json")
 N_CHANNELS = 3
+LAYER_CHANNELS = {1: 1, 2: 2}
 
 _VIEW = "0b7e4a5c-2f1d-4c8e-9a36-5d2e8f1b7c40"
 
@@ -57,12 +59,18 @@ def frontend_examples() -> dict[str, Any]:
         "size": [480, 640],
         "dpr": 2,
         "channels": [0, 2],
+        "layers": [],
     }
     return {
         "ready": {"type": "ready", "view": _VIEW, "version": PROTOCOL_VERSION},
         "viewport": viewport,
         "viewport_single_channel": {**viewport, "seq": 8, "channels": [1]},
         "viewport_no_channel_visible": {**viewport, "seq": 9, "channels": []},
+        "viewport_with_layers": {
+            **viewport,
+            "seq": 10,
+            "layers": [{"layer": 2, "channels": [0, 1]}, {"layer": 1, "channels": [0]}],
+        },
         "close": {"type": "close", "view": _VIEW},
         "histogram": {"type": "histogram", "view": _VIEW},
         "probe": {"type": "probe", "view": _VIEW, "id": 3, "world": [12.5, 40.0]},
@@ -86,6 +94,14 @@ def invalid_frontend_examples() -> dict[str, Any]:
         "viewport_channel_not_an_integer": {**vp, "channels": [0.5]},
         "viewport_channel_bool": {**vp, "channels": [True]},
         "viewport_channels_not_a_list": {**vp, "channels": "0,1"},
+        "viewport_layer_unknown": {**vp, "layers": [{"layer": 5, "channels": [0]}]},
+        "viewport_layer_zero": {**vp, "layers": [{"layer": 0, "channels": [0]}]},
+        "viewport_layer_repeated": {
+            **vp,
+            "layers": [{"layer": 1, "channels": [0]}, {"layer": 1, "channels": []}],
+        },
+        "viewport_layer_channel_out_of_range": {**vp, "layers": [{"layer": 1, "channels": [1]}]},
+        "viewport_layers_not_a_list": {**vp, "layers": {"layer": 1}},
         "viewport_too_many_channels": {**vp, "channels": [0, 1, 2, 3]},
         "viewport_scale_zero": {**vp, "scale": 0},
         "viewport_size_too_large": {**vp, "size": [100000, 10]},
@@ -110,6 +126,19 @@ def _nan_tile() -> tuple[TileHeader, bytes]:
     return header, tile.png
 
 
+def _label_tile() -> tuple[TileHeader, bytes]:
+    """A label tile of layer 1: ids 0, 7, 65536 + 3, 2**24 + 5 and 2**32 - 1, exact."""
+    plane = np.array([[0, 7, 65539], [16777221, 4294967295, 7]], dtype=np.uint32)
+    tile = encode_labels(plane)
+    header = TileHeader(
+        view=_VIEW, key=tile_key(0, (0, 0), "t=0,z=3", 0, 1), level=0, chunk=(0, 0),
+        plane="t=0,z=3", channel=0, bounds=(-0.5, -0.5, 1.5, 2.5), shape=tile.shape,
+        encoding=tile.encoding, value_offset=tile.value_offset, value_scale=tile.value_scale,
+        seq=7, layer=1,
+    )  # fmt: skip
+    return header, tile.png
+
+
 def kernel_examples() -> tuple[dict[str, Any], dict[str, list[bytes]]]:
     """Messages the kernel sends, made by its builders, and the buffers of those that have one."""
     gray = np.arange(6, dtype=np.uint8).reshape(2, 3)
@@ -121,8 +150,10 @@ def kernel_examples() -> tuple[dict[str, Any], dict[str, list[bytes]]]:
         value_offset=u8.value_offset, value_scale=u8.value_scale, seq=7,
     )  # fmt: skip
     nan_header, nan_png = _nan_tile()
+    label_header, label_png = _label_tile()
     messages: dict[str, Any] = {
         "tile_u8": tile_message(u8_header),
+        "tile_labels": tile_message(label_header),
         "tile_float_with_nan": tile_message(nan_header),
         "tile_error": tile_error_message(
             view=_VIEW,
@@ -152,8 +183,22 @@ def kernel_examples() -> tuple[dict[str, Any], dict[str, list[bytes]]]:
             _VIEW, 5, (0.25, 99.75), (0, 100), [probe_value(1, np.uint16(1234))]
         ),
         "probe_outside_the_image": probe_message(_VIEW, 4, (-1e6, 3.0), None, []),
+        "probe_label": probe_message(
+            _VIEW,
+            5,
+            (0.25, 99.75),
+            (0, 100),
+            [probe_value(0, np.uint32(4294967295))],
+            layer=1,
+            properties={"area (px)": 1234, "class": "nucleus", "score": 0.5, "ok": True},
+        ),
+        "status_of_a_layer": status_message(_VIEW, pending=2, failed=0, level=0, seq=8, layer=1),
     }
-    buffers = {"tile_u8": [u8.png], "tile_float_with_nan": [nan_png]}
+    buffers = {
+        "tile_u8": [u8.png],
+        "tile_float_with_nan": [nan_png],
+        "tile_labels": [label_png],
+    }
     return json.loads(json.dumps(messages)), buffers
 
 
@@ -163,6 +208,7 @@ def golden() -> dict[str, Any]:
     return {
         "version": PROTOCOL_VERSION,
         "n_channels": N_CHANNELS,
+        "layer_channels": {str(k): v for k, v in LAYER_CHANNELS.items()},
         "frontend": frontend_examples(),
         "invalid_frontend": invalid_frontend_examples(),
         "kernel": kernel,

@@ -142,6 +142,8 @@ def test_probe_answers_the_exact_level_0_values_of_the_channels_shown(floats: An
     assert answer == {
         "type": "probe",
         "view": "a",
+        "layer": 0,
+        "properties": None,
         "id": 1,
         "world": [33.2, 41.7],
         "index": [33, 42],
@@ -301,12 +303,12 @@ def test_a_front_end_of_another_protocol_version_is_named_and_not_served(
     viewer.send = rec
     with caplog.at_level(logging.WARNING, logger="simplezarr"):
         message(viewer, {"type": "ready", "view": "old"})  # version 1 had no version field
-        message(viewer, {"type": "ready", "view": "new", "version": 3})
+        message(viewer, {"type": "ready", "view": "new", "version": 4})
     warnings = [r.getMessage() for r in caplog.records]
     assert any(
-        "view old speaks protocol version 1 but this kernel speaks 2" in w for w in warnings
+        "view old speaks protocol version 1 but this kernel speaks 3" in w for w in warnings
     )
-    assert any("view new speaks protocol version 3" in w for w in warnings)
+    assert any("view new speaks protocol version 4" in w for w in warnings)
     for view in ("old", "new"):
         message(viewer, viewport(view, 0, [32.0, 32.0], 1.0, [64.0, 64.0]))
         message(viewer, probe(view, 1, [3.0, 3.0]))

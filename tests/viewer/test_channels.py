@@ -125,7 +125,7 @@ def test_omero_gives_names_colours_windows_and_visibility(czyx: Any) -> None:
         "range": viewer.channels[1].range,
         "histogram": viewer.channels[1].histogram,
     }
-    assert state["channel_mode"] == "composite" and state["protocol_version"] == 2
+    assert state["channel_mode"] == "composite" and state["protocol_version"] == 3
     viewer.close()
 
 

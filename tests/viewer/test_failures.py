@@ -32,7 +32,7 @@ from .conftest import Recorder, decode_values
 from .test_widget import message, ready, viewport
 
 FIELDS = {
-    "type", "view", "key", "level", "chunk", "plane", "channel", "bounds", "error", "seq"
+    "type", "view", "layer", "key", "level", "chunk", "plane", "channel", "bounds", "error", "seq"
 }  # fmt: skip
 
 

@@ -109,6 +109,7 @@ def test_first_viewport_sends_every_wanted_tile_exactly(zyx: Any, recorder: Reco
     assert status == {
         "type": "status",
         "view": "v1",
+        "layer": 0,
         "pending": 0,
         "failed": 0,
         "level": 0,

@@ -87,7 +87,7 @@ def test_traits_describe_the_image(tczyx: Any) -> None:
     assert viewer.zoom == pytest.approx(min(500 / 300, 800 / 400)) and viewer._fit_pending
     assert viewer.level == 0
     assert viewer.colormap == "gray" and viewer.height == 500
-    assert viewer.protocol_version == PROTOCOL_VERSION == 2
+    assert viewer.protocol_version == PROTOCOL_VERSION == 3
     assert viewer.channel_axis == "c" and viewer.channel_mode == "composite"
     assert [c.name for c in viewer.channels] == ["channel 0", "channel 1", "channel 2"]
     with pytest.raises(traitlets.TraitError):
