@@ -84,7 +84,9 @@ class PoolStats:
         Total seconds the successful reads took (store IO and decode, on the
         read threads, from start to end).
     reads_in_flight : int
-        Reads running now on the read threads (stuck ones included).
+        This pool's reads running now (stuck ones included), until their
+        chunk settles: a chunk whose data arrived is no longer in flight,
+        even while its read thread is still winding down.
     reads_queued : int
         Reads waiting for a read thread.
     bytes_read : int
@@ -169,6 +171,7 @@ def snapshot(
     budget: int | None,
     lanes: Sequence[ReadLane],
     readers: Sequence[ChunkReader],
+    reading: int,
 ) -> PoolStats:
     """The pool's :class:`PoolStats` (called with the pool's lock held)."""
     unique = list({id(lane): lane for lane in lanes}.values())
@@ -182,7 +185,7 @@ def snapshot(
         reads=counts.reads,
         read_failures=counts.read_failures,
         read_seconds=counts.read_seconds,
-        reads_in_flight=sum(lane.in_flight for lane in unique),
+        reads_in_flight=reading,
         reads_queued=sum(lane.queued for lane in unique),
         bytes_read=sum(r.bytes_read for r in readers),
     )

@@ -394,7 +394,14 @@ class ChunkPool:
         Cheap (no walk over the chunks) and safe from any thread.
         """
         with self._lock:
-            return snapshot(self._counts, self._memory, self._budget, self._lanes, self._readers)
+            return snapshot(
+                self._counts,
+                self._memory,
+                self._budget,
+                self._lanes,
+                self._readers,
+                len(self._reading),
+            )
 
     def chunk_states(self, level: int) -> dict[tuple[int, ...], ChunkState]:
         """The state of each chunk of ``level`` in the pool, by index.
