@@ -30,6 +30,8 @@ from ._layersource import LayerSource, align_layout
 from ._layout import image_layout
 
 if TYPE_CHECKING:
+    from collections import OrderedDict
+
     from simplezarr.utils.chunkpool import ChunkPool
 
     from ._layout import ImageLayout
@@ -57,6 +59,10 @@ class ComputedLayers:
 
         def _on_loop(self, fn: Callable[[], Any]) -> None: ...
         def _layer_streamer(self, view: str, layer_id: int) -> TileStreamer: ...
+        def _streamer(self, view: str) -> TileStreamer: ...
+
+        _streamers: OrderedDict[str, TileStreamer]
+
         def _image_layer(
             self,
             source: LayerSource,
@@ -137,6 +143,25 @@ class ComputedLayers:
                 raise ValueError(f"{_FN}: {source!r} is not a layer of this viewer")
             return source.computed if source.computed is not None else found.info
         return source
+
+    def _watch_base(self, source: Any) -> None:
+        """A ``Viewer(ComputedImage)``: its views start over when ``fn`` is replaced."""
+        if isinstance(source, ComputedImage):
+
+            def changed(_image: ComputedImage) -> None:
+                self._on_loop(self._refresh_base)
+
+            self._base_subscription = source.on_change(changed)
+
+    def _refresh_base(self) -> None:
+        """The base image's ``fn`` changed: every view's base streamer starts over."""
+        for view, old in list(self._streamers.items()):
+            viewport, seq, channels = old._viewport, old.seq, old.channels
+            old.close(announce=True)
+            del self._streamers[view]
+            new = self._streamer(view)
+            if viewport is not None:
+                new.update_viewport(viewport, seq, channels)
 
     def _refresh_layer(self, layer_id: int) -> None:
         """``fn`` changed: every view's streamer of the layer starts over (on the loop)."""

@@ -451,6 +451,9 @@ class LayerStack(traitlets.HasTraits):
         for layer in self._own_layers:
             if layer._subscription is not None:
                 layer._subscription.remove()
+        base = getattr(self, "_base_subscription", None)
+        if base is not None:
+            base.remove()
         for source in self._sources.values():
             if source.owns_pool:
                 release_pool(source.pool)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from simplezarr._open import open as open_source
+from simplezarr.computed import ComputedImage
 from simplezarr.utils.chunkpool import ChunkPool
 from simplezarr.utils.multiscale import MultiscaleInfo
 
@@ -51,6 +52,9 @@ def open_pool(
     """
     if isinstance(source, ChunkPool):
         return source, False
+    if isinstance(source, ComputedImage):
+        # Its own tracked pool: replacing fn destroys it, so nothing stale is served.
+        return source.pool(cache_size=level_cache or 16, memory_budget=memory), True
     if isinstance(source, MultiscaleInfo):
         info = source
     else:

@@ -426,6 +426,7 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         self._io.publish_now()
         self.set_trait("plane", plane or "")
         self._init_layers(labels)  # (layers are shown in the same plane)
+        self._watch_base(source)
         self.set_trait(
             "_code_source",
             code_source(source, image=image, storage_options=storage_options, plane=plane),
