@@ -7,7 +7,6 @@ import pytest
 
 from simplezarr import ComputedImage
 from simplezarr.viewer import widget as widget_module
-from simplezarr.viewer.widget import Viewer
 
 from .conftest import decode_values
 from .test_widget import message, ready, viewer_with_recorder, viewport
