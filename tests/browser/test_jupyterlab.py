@@ -147,7 +147,8 @@ def test_quickstart_notebook_in_jupyterlab(tmp_path: Path) -> None:
             page.locator(".jp-NotebookPanel .jp-Cell").nth(6).locator(".jp-OutputArea-output")
         )
         printed.first.wait_for(timeout=FIRST_RUN_MS)
-        text = printed.first.inner_text()
+        printed.first.scroll_into_view_if_needed()
+        text = printed.first.text_content() or ""
         assert f"level in use: {d['level']} of {len(info.scales) - 1}" in text, text
         zoom = float(text.split("zoom:")[1].split()[0])
         assert zoom == pytest.approx(info.scales[0].spatial_scale[-1] / cam["scale"], abs=1e-4), (
