@@ -151,6 +151,7 @@ export interface ViewParts {
   scaleBar: HTMLElement;
   crosshair: HTMLElement;
   code: HTMLElement;
+  minimap: HTMLElement;
   toolbar: HTMLElement;
   sliders: HTMLElement;
   channels: HTMLElement;
@@ -188,6 +189,7 @@ export function buildViewDom(host: HTMLElement, parts: ViewParts): ViewDom {
     parts.overlay,
     parts.scaleBar,
     parts.toolbar,
+    parts.minimap,
     parts.ioPanel,
     parts.code,
   );

@@ -115,6 +115,29 @@ export const CSS = `
 }
 .simplezarr-viewer .sz-crosshair-h { left: 0; right: 0; top: 0; height: 1px; }
 .simplezarr-viewer .sz-crosshair-v { top: 0; bottom: 0; left: 0; width: 1px; }
+.simplezarr-viewer .sz-minimap {
+  position: absolute;
+  right: 12px;
+  bottom: 42px;
+  overflow: hidden;
+  border: 1px solid rgba(255, 255, 255, 0.55);
+  box-shadow: 0 0 0 1px rgba(0, 0, 0, 0.6);
+  background: #000;
+  cursor: pointer;
+  touch-action: none;
+  z-index: 2;
+}
+.simplezarr-viewer .sz-minimap[hidden] { display: none; }
+.simplezarr-viewer .sz-minimap img { display: block; width: 100%; height: 100%; image-rendering: auto; }
+.simplezarr-viewer .sz-minimap-view {
+  position: absolute;
+  left: 0;
+  top: 0;
+  box-sizing: border-box;
+  border: 1.5px solid #ffd60a;
+  background: rgba(255, 214, 10, 0.12);
+  pointer-events: none;
+}
 .simplezarr-viewer .sz-code {
   position: absolute;
   right: 8px;

@@ -45,6 +45,7 @@ import { ChannelSync } from "./channelsync";
 import { ChunkGridOverlay, type ChunkStates, deviceMapping, parseChunkStates, planChunkGrid } from "./chunkgrid";
 import { SliderPanel, createToolbar } from "./controls";
 import { CodePopup, parseCodeSource, viewCode } from "./viewcode";
+import { Minimap, parseOverview } from "./minimap";
 import { Crosshair, crosshairAt, grabs, parseCrosshair } from "./crosshair";
 import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "./dom";
 import { formatPending, formatPosition, formatZoom, planeNames } from "./format";
@@ -104,6 +105,8 @@ interface Traits {
   crosshair: unknown;
   plane: unknown;
   _code_source: unknown;
+  _overview: unknown;
+  show_minimap: unknown;
 }
 
 type Model = AnyModel<Traits>;
@@ -127,6 +130,7 @@ class ViewerView {
   private chunkStates: ChunkStates = new Map();
   private readonly crosshair = new Crosshair();
   private readonly codePopup = new CodePopup();
+  private readonly minimap = new Minimap((world) => this.centerOn(world));
   private readonly sliderPanel: SliderPanel;
   private readonly toolbar: ReturnType<typeof createToolbar>;
   private readonly layer: TileLayer | null = null;
@@ -195,6 +199,7 @@ class ViewerView {
       scaleBar: this.scaleBar.el,
       crosshair: this.crosshair.el,
       code: this.codePopup.el,
+      minimap: this.minimap.el,
       toolbar: this.toolbar.el,
       sliders: this.sliderPanel.el,
       channels: this.channelSync.panel.el,
@@ -305,6 +310,8 @@ class ViewerView {
       this.request();
     });
     this.listen("change:crosshair", () => this.updateOverlay());
+    this.listen("change:_overview", () => this.updateOverlay());
+    this.listen("change:show_minimap", () => this.updateOverlay());
     this.applyShowTiles();
     this.applyShowStats();
     this.applyShowChunks();
@@ -533,6 +540,11 @@ class ViewerView {
     this.request();
   }
 
+  /** The minimap: centre the view on a world point, keeping the zoom. */
+  private centerOn(world: Vec2): void {
+    if (this.camera !== null) this.setCamera({ center: world, scale: this.camera.scale });
+  }
+
   private zoomAt(factor: number, anchor: Vec2): void {
     if (this.camera === null) return;
     this.setCamera(zoomAbout(this.camera, this.size, factor, anchor, this.limits()));
@@ -689,6 +701,7 @@ class ViewerView {
     // Shown unless the `scale_bar` trait is false (an older kernel has no such trait).
     this.scaleBar.update(cam === null ? null : chooseScaleBar(cam.scale, unit), this.model.get("scale_bar") !== false);
     this.crosshair.update(this.crossAt(), this.size);
+    this.minimap.update(parseOverview(this.model.get("_overview")), cam, this.size, this.model.get("show_minimap") !== false);
     let cursor = "";
     let pixel = "";
     if (cam !== null && l0 !== undefined && this.hover !== null) {
@@ -738,6 +751,7 @@ class ViewerView {
     this.chunkGrid.dispose();
     this.crosshair.dispose();
     this.codePopup.dispose();
+    this.minimap.dispose();
     this.channelSync.dispose();
     this.layerSync.dispose();
     this.layer?.dispose();

@@ -307,7 +307,11 @@ class DisplayTraits(traitlets.HasTraits):
         if self._channel_batch == 0:
             self._send_channels()
 
+    def _display_changed(self) -> None:
+        """What the view shows changed (a channel, mode, colormap, ...): a hook, no-op here."""
+
     def _send_channels(self) -> None:
+        self._display_changed()
         comm = getattr(self, "comm", None)
         if comm is None or not hasattr(self, "_property_lock"):
             return  # not open yet (the state goes with the widget's first message) or closed

@@ -78,6 +78,9 @@ class MessageRouting:
         _max_views: int
         _view_bytes: int
         _streamers: OrderedDict[str, TileStreamer]
+
+        def _view_ready(self) -> None: ...
+
         _refused: OrderedDict[str, int]
         _base_is_labels: bool
         position: dict[str, int]
@@ -135,6 +138,7 @@ class MessageRouting:
                 self._refuse(message.view, message.version)
                 return
             self._refused.pop(message.view, None)
+            self._view_ready()
         if message.view in self._refused:
             return  # a view of another protocol version: not served
         if isinstance(message, ProbeRequest):

@@ -77,10 +77,12 @@ from simplezarr.utils.multiscale import MultiscaleInfo
 from ._computedlayer import ComputedLayers
 from ._defaults import COLORMAPS, NAN_TRANSPARENT
 from ._display import DisplayTraits
+from ._export import ExportMixin
 from ._failures import DEFAULT_RETRY_AFTER, FailureLog
 from ._iostats import IoStatsPublisher
 from ._layerstack import LayerStack
 from ._layout import image_layout, levels_trait, sliders_trait
+from ._overview import OverviewPublisher
 from ._probe import Prober
 from ._registry import release_pool
 from ._routing import MessageRouting
@@ -119,7 +121,9 @@ def _bundle_text() -> str:
     return text if "\n" in text else text + "\n"
 
 
-class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget):
+class Viewer(
+    ExportMixin, ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget
+):
     """A tiled, multiscale 2D view of a (huge) zarr image in a notebook.
 
     Parameters
@@ -224,6 +228,11 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         A cross drawn at world ``[y, x]`` of the view (``[]``: none; default).
         Set by :class:`~simplezarr.viewer.ortho.OrthoViewer`; a click in a
         view that has a cross moves it there.
+    show_minimap : bool
+        A small overview of the whole image (bottom right, drawn in the
+        kernel with the current display) with the part on screen outlined;
+        click or drag it to move there. Hidden while the whole image is on
+        screen.
     share_pool : bool
         Share one pool with every other viewer of the same image in this
         process (default): a chunk is read once for all of them, and
@@ -289,6 +298,8 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
     plane = traitlets.Unicode("", read_only=True).tag(sync=True)
     crosshair = traitlets.List(traitlets.Float(), [], maxlen=2).tag(sync=True)
     _code_source = traitlets.Dict(read_only=True).tag(sync=True)
+    _overview = traitlets.Dict(read_only=True).tag(sync=True)
+    show_minimap = traitlets.Bool(True).tag(sync=True)
 
     def __init__(
         self,
@@ -393,6 +404,12 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
             properties=self._base_label_properties,
         )
         self._io = IoStatsPublisher(self, loop)
+        self._overview_pub = OverviewPublisher(
+            self,
+            call_soon=self._call_soon,
+            executor=self._executor,
+            publish=lambda value: self.set_trait("_overview", value),
+        )
 
         # All state is set before the widget opens its comm: one initial state message.
         self.position = {**layout.default_position(), **(position or {})}  # validated
@@ -495,6 +512,7 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
             return
         self._closed = True
         self._io.close()
+        self._overview_pub.close()
         for streamer in self._streamers.values():
             streamer.close()
         self._streamers.clear()
@@ -573,10 +591,24 @@ class Viewer(ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidge
         if not getattr(self, "_constructing", True):
             self._on_loop(self._io.publish_now)  # at once, not at the next tick
 
+    def _view_ready(self) -> None:
+        """A view said ``ready``: the minimap's picture is worth making."""
+        self._overview_pub.start()
+
+    def _display_changed(self) -> None:
+        publisher = getattr(self, "_overview_pub", None)
+        if publisher is not None and not getattr(self, "_constructing", True):
+            publisher.request()
+
+    @traitlets.observe("channel_mode", "colormap", "invert", "nan_color")
+    def _style_changed(self, change: dict[str, Any]) -> None:
+        self._display_changed()
+
     @traitlets.observe("position")
     def _position_changed(self, change: dict[str, Any]) -> None:
         if getattr(self, "_closed", True) or getattr(self, "_constructing", True):
             return
+        self._display_changed()
         position = dict(change["new"])
         self._show_current()  # the aliases follow the channel slider
 

@@ -22,7 +22,6 @@ from PIL import Image
 
 from simplezarr.viewer import widget as widget_module
 from simplezarr.viewer._colormaps import colormap_lut
-from simplezarr.viewer._export import ExportMixin
 from simplezarr.viewer._protocol import PROTOCOL_VERSION
 from simplezarr.viewer._scalebar import TARGET_CSS_PX, choose_scale_bar
 from simplezarr.viewer.render import render_view
@@ -36,10 +35,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class ExportViewer(ExportMixin, Viewer):
-    """The Viewer with the export mixin, as ``class Viewer(ExportMixin, ...)`` will have it."""
 
 
 def index_of(values: np.ndarray, lo: float, hi: float, gamma: float = 1.0) -> np.ndarray:
@@ -66,9 +61,7 @@ def pattern() -> np.ndarray:
 
 def test_single_channel_pixels_follow_the_contrast_and_colormap(pattern: np.ndarray) -> None:
     _, group, _ = make_image(pattern, axes="yx", chunks=(128, 128))
-    v = ExportViewer(
-        group, contrast_limits=(100, 1100), zoom=1.0, center=aligned_center((200, 150), 1)
-    )
+    v = Viewer(group, contrast_limits=(100, 1100), zoom=1.0, center=aligned_center((200, 150), 1))
     try:
         shot = v.screenshot((200, 150))
         assert shot.shape == (150, 200, 4) and shot.dtype == np.uint8
@@ -93,7 +86,7 @@ def test_composite_adds_each_channels_ramp_clipped_at_255() -> None:
     rng = np.random.default_rng(3)
     data = rng.integers(0, 256, (3, 64, 96), dtype=np.uint8)
     _, group, _ = make_image(data, axes="cyx", chunks=(1, 32, 32))
-    v = ExportViewer(
+    v = Viewer(
         group, rgb=False, contrast_limits=(0, 255), zoom=1.0, center=aligned_center((96, 64), 1)
     )
     try:
@@ -124,7 +117,7 @@ def test_nan_is_transparent_or_nan_color() -> None:
     data = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
     data[10:20, 30:40] = np.nan
     _, group, _ = make_image(data, axes="yx", chunks=(32, 32))
-    v = ExportViewer(group, contrast_limits=(0, 1), zoom=1.0, center=aligned_center((64, 64), 1))
+    v = Viewer(group, contrast_limits=(0, 1), zoom=1.0, center=aligned_center((64, 64), 1))
     try:
         shot = v.screenshot((64, 64))
         nan = np.isnan(data)
@@ -143,7 +136,7 @@ def test_zoomed_out_reads_the_coarser_level_and_outside_is_transparent() -> None
     y, x = np.mgrid[0:512, 0:1024]
     data = ((x // 3 + y // 5) % 256).astype(np.uint8)
     _, group, _ = make_image(data, axes="yx", chunks=(128, 128), levels=4)
-    v = ExportViewer(group, contrast_limits=(0, 255))
+    v = Viewer(group, contrast_limits=(0, 255))
     try:
         # The fit of 1024 x 512 pixels in 256 x 256 CSS px: 4 pixels per CSS px, level 2.
         rendering = render_view(
@@ -170,9 +163,7 @@ def test_minified_pixels_are_the_box_mean_of_the_texels() -> None:
     rng = np.random.default_rng(5)
     data = rng.integers(0, 256, (128, 128), dtype=np.uint8)
     _, group, _ = make_image(data, axes="yx", chunks=(64, 64), levels=1)
-    v = ExportViewer(
-        group, contrast_limits=(0, 255), zoom=0.5, center=aligned_center((64, 64), 0.5)
-    )
+    v = Viewer(group, contrast_limits=(0, 255), zoom=0.5, center=aligned_center((64, 64), 0.5))
     try:
         shot = v.screenshot((64, 64))
         means = data.astype(np.float64).reshape(64, 2, 64, 2).mean(axis=(1, 3))
@@ -185,9 +176,7 @@ def test_a_failed_chunk_is_transparent_and_named(pattern: np.ndarray) -> None:
     store = FailingStore(zarr.storage.MemoryStore())
     make_image(pattern, store, axes="yx", chunks=(128, 128), levels=1)
     store.fail.add("0/c/0/1")
-    v = ExportViewer(
-        store, contrast_limits=(0, 1200), zoom=1.0, center=aligned_center((400, 300), 1)
-    )
+    v = Viewer(store, contrast_limits=(0, 1200), zoom=1.0, center=aligned_center((400, 300), 1))
     try:
         with pytest.warns(RuntimeWarning, match=r"Viewer\.screenshot\(\).*0/0/1//0.*injected"):
             shot = v.screenshot((400, 300))
@@ -203,7 +192,7 @@ def test_chunks_not_there_in_time_are_transparent(pattern: np.ndarray) -> None:
     store = GatedStore(zarr.storage.MemoryStore())
     store.gate.set()  # writing the pyramid and the viewer's statistics (level 1) read freely
     make_image(pattern, store, axes="yx", chunks=(128, 128), levels=2)
-    v = ExportViewer(store, contrast_limits=(0, 1200), zoom=1.0)
+    v = Viewer(store, contrast_limits=(0, 1200), zoom=1.0)
     store.gate.clear()
     try:
         with pytest.warns(RuntimeWarning, match=r"0/0/0//0: not loaded within 0\.2 s"):
@@ -224,7 +213,7 @@ def test_chunks_not_there_in_time_are_transparent(pattern: np.ndarray) -> None:
 
 def test_size_defaults_to_what_the_browser_reported(pattern: np.ndarray) -> None:
     _, group, _ = make_image(pattern, axes="yx", chunks=(128, 128))
-    v = ExportViewer(group, contrast_limits=(0, 1200), height=120)
+    v = Viewer(group, contrast_limits=(0, 1200), height=120)
     try:
         assert v.screenshot().shape == (120, int(widget_module.DEFAULT_VIEW_WIDTH), 4)
         v._handle_message(v, {"type": "ready", "view": "a", "version": PROTOCOL_VERSION}, [])
@@ -254,7 +243,7 @@ def test_save_png_round_trip_with_and_without_scale_bar(
     _, group, _ = make_image(
         pattern, axes="yx", chunks=(128, 128), scale=(0.5, 0.5), units="micrometer"
     )
-    v = ExportViewer(group, contrast_limits=(0, 1200), zoom=1.0, center=[75.0, 100.0])
+    v = Viewer(group, contrast_limits=(0, 1200), zoom=1.0, center=[75.0, 100.0])
     try:
         shot = v.screenshot((300, 200))
         v.save_png(tmp_path / "plain.png", scale_bar=False, size=(300, 200))
@@ -280,7 +269,7 @@ def test_save_png_round_trip_with_and_without_scale_bar(
 
 def test_repr_mimebundle_carries_the_widget_and_a_png_of_the_view(pattern: np.ndarray) -> None:
     _, group, _ = make_image(pattern, axes="yx", chunks=(64, 64), levels=3)
-    v = ExportViewer(group, contrast_limits=(0, 1200), height=150)
+    v = Viewer(group, contrast_limits=(0, 1200), height=150)
     try:
         data, metadata = v._repr_mimebundle_()
         assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == v.model_id
