@@ -21,7 +21,7 @@ for the size when the camera is still the provisional fit), slider
   the notebook: nbconvert draws a widget-view output whose model is in the
   notebook's ``widgets`` metadata as a widget (blank without the widget's
   JavaScript), and otherwise the next MIME type, here the PNG. See
-  :data:`STATIC_EXPORT_COMMAND`.
+  :data:`STATIC_EXPORT_OPTIONS`.
 
 The size: ``size`` given, else the size the browser reported last (the most
 recently active view's last ``viewport``), else ``height`` x
@@ -50,7 +50,13 @@ if TYPE_CHECKING:
     from .channels import Channel
     from .tiles import TileStreamer
 
-__all__ = ["PICTURE_CHUNKS", "PICTURE_TIMEOUT", "STATIC_EXPORT_COMMAND", "ExportMixin"]
+__all__ = [
+    "PICTURE_CHUNKS",
+    "PICTURE_TIMEOUT",
+    "STATIC_EXPORT_COMMAND",
+    "STATIC_EXPORT_OPTIONS",
+    "ExportMixin",
+]
 
 logger = logging.getLogger("simplezarr")
 
@@ -60,19 +66,27 @@ PICTURE_TIMEOUT: Final = 1.0
 PICTURE_CHUNKS: Final = 16
 """Most chunks per channel the notebook's picture reads (a coarser level past it)."""
 
-STATIC_EXPORT_COMMAND: Final = (
-    "jupyter nbconvert --to html --execute notebook.ipynb "
-    "--ClearMetadataPreprocessor.enabled=True "
-    "--HTMLExporter.require_js_url= --HTMLExporter.mathjax_url="
+STATIC_EXPORT_OPTIONS: Final = (
+    "--ClearMetadataPreprocessor.enabled=True",
+    "--HTMLExporter.require_js_url=",
+    "--HTMLExporter.mathjax_url=",
 )
-"""An nbconvert command whose HTML shows each viewer's picture and requests nothing off-site.
+"""nbconvert options whose HTML shows each viewer's picture and requests nothing off-site.
 
-``ClearMetadataPreprocessor`` drops the saved widget state (nbclient saves it
-when executing; JupyterLab can save it too), so nbconvert shows the PNG, not
-an empty widget and the widget manager's scripts from unpkg.com; the two
-empty URLs stop nbconvert's own require.js and MathJax ``<script>`` tags from
-loading from cdnjs (they are there for any notebook).
+``ClearMetadataPreprocessor`` (it runs after ``--execute``) drops the saved
+widget state (nbclient saves it when executing; JupyterLab can save it too),
+so nbconvert shows the PNG instead of an empty widget plus the widget
+manager's scripts from unpkg.com; the two empty URLs stop nbconvert's own
+require.js and MathJax ``<script>`` tags, which load from cdnjs for any
+notebook (an empty ``src`` requests nothing). Without the first option the
+output is blank; without the other two the picture shows but the page asks
+cdnjs for scripts.
 """
+
+STATIC_EXPORT_COMMAND: Final = "jupyter nbconvert --to html --execute notebook.ipynb " + " ".join(
+    STATIC_EXPORT_OPTIONS
+)
+"""The whole command, for ``notebook.ipynb``."""
 
 _PNG_LEVEL: Final = 3  # smallest PNG: pictures are written once
 
