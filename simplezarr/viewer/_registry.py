@@ -37,8 +37,11 @@ __all__ = ["image_key", "pool_leases", "release_pool", "shared_pool"]
 
 _lock = threading.Lock()
 _pools: weakref.WeakValueDictionary[Hashable, ChunkPool] = weakref.WeakValueDictionary()
-# Leases per live pool (by id; removed when the count drops to zero).
-_leases: dict[int, int] = {}
+# Leases per live pool. Weak keys: a pool collected with leases outstanding
+# leaves by itself. (No ``weakref.finalize`` callback that takes ``_lock``: a
+# garbage collection triggered while the lock is held would run it in the same
+# thread and deadlock the kernel — it did, in CI.)
+_leases: weakref.WeakKeyDictionary[ChunkPool, int] = weakref.WeakKeyDictionary()
 
 
 def image_key(info: MultiscaleInfo) -> Hashable:
@@ -65,29 +68,22 @@ def shared_pool(info: MultiscaleInfo, make: Callable[[MultiscaleInfo], ChunkPool
     key = image_key(info)
     with _lock:
         pool = _pools.get(key)
-        if pool is not None and id(pool) in _leases:
-            _leases[id(pool)] += 1
+        if pool is not None and pool in _leases:
+            _leases[pool] += 1
             return pool
     made = make(info)
     with _lock:
         pool = _pools.get(key)
-        if pool is not None and id(pool) in _leases:  # another thread won the race
-            _leases[id(pool)] += 1
+        if pool is not None and pool in _leases:  # another thread won the race
+            _leases[pool] += 1
             loser: ChunkPool | None = made
         else:
             _pools[key] = pool = made
-            _leases[id(made)] = 1
-            weakref.finalize(made, _forget, id(made))
+            _leases[made] = 1
             loser = None
     if loser is not None:
         loser.destroy()
     return pool
-
-
-def _forget(pool_id: int) -> None:
-    """A registry pool was collected without its last lease returned: drop its count."""
-    with _lock:
-        _leases.pop(pool_id, None)
 
 
 def release_pool(pool: ChunkPool) -> None:
@@ -96,11 +92,11 @@ def release_pool(pool: ChunkPool) -> None:
     A pool the registry did not make (``share_pool=False``) is destroyed at once.
     """
     with _lock:
-        count = _leases.get(id(pool))
+        count = _leases.get(pool)
         if count is not None and count > 1:
-            _leases[id(pool)] = count - 1
+            _leases[pool] = count - 1
             return
-        _leases.pop(id(pool), None)
+        _leases.pop(pool, None)
         for key, value in list(_pools.items()):
             if value is pool:
                 del _pools[key]
@@ -110,4 +106,4 @@ def release_pool(pool: ChunkPool) -> None:
 def pool_leases(pool: ChunkPool) -> int:
     """How many viewers (layers, views) hold a lease on ``pool`` (0: not shared)."""
     with _lock:
-        return _leases.get(id(pool), 0)
+        return _leases.get(pool, 0)
