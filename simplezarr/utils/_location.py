@@ -257,6 +257,11 @@ class ChunkLocation:
         """Loaded, with load handlers not fired yet."""
         return self._data is not None and bool(self._load_handlers)
 
+    @property
+    def failed(self) -> bool:
+        """Whether its read failed (its Future holds, or is about to hold, the error)."""
+        return self._phase == "failed"
+
     def _has_load_handlers(self) -> bool:
         return bool(self._load_handlers)
 

@@ -170,6 +170,7 @@ class FailedTiles:
         _locations: dict[_Key, ChunkLocation]
         _by_chunk: dict[_Key, list[TileJob]]
         _failed: dict[_Key, str]
+        _failed_unseen: set[_Key]
         _error_sent: set[str]
         stats: Any
         pool: ChunkPool
@@ -228,8 +229,12 @@ class FailedTiles:
         held = self._locations.get(key)
         if self._closed or held is None or (loc is not None and held is not loc):
             return  # no longer wanted, or got again meanwhile
-        # Log once per chunk, unless the pool (in async mode) has logged the failed read.
-        why = self._failures.record(key, exc, self._view, log=not self.pool.async_load_handlers)
+        # Log once per chunk, unless the pool (in async mode) has logged the failed read:
+        # it did only if the read failed while this view held the chunk.
+        unseen = key in self._failed_unseen
+        self._failed_unseen.discard(key)
+        log = unseen or not self.pool.async_load_handlers
+        why = self._failures.record(key, exc, self._view, log=log)
         self._failed[key] = why
         self.stats.failures += 1
         for job in self._by_chunk.get(key, ()):

@@ -60,6 +60,11 @@ class OverviewPublisher:
         self._wanted = False  # a view exists: pictures are worth making
         self._closed = False
 
+    @property
+    def busy(self) -> bool:
+        """A render runs, or one more is due after it."""
+        return self._running or self._again
+
     def start(self) -> None:
         """A view is there: render now (and on every later change)."""
         self._wanted = True
@@ -114,8 +119,19 @@ class OverviewPublisher:
             self.request()
 
     def close(self) -> None:
-        """Render nothing more."""
+        """Render nothing more, and let go of the viewer.
+
+        A render still running holds this publisher (its Future's callback);
+        dropping the viewer here keeps that from keeping a closed viewer alive.
+        """
         self._closed = True
+        self._viewer = None
+        self._publish = _ignore
+        self._call_soon = None
+
+
+def _ignore(value: dict[str, Any]) -> None:
+    """What a closed publisher does with a picture that lands late."""
 
 
 def _render(

@@ -144,8 +144,12 @@ class CoarseSample:
             self._pool.drop_chunk(loc.level, loc.index, self._ref)
 
     def _chunk_done(self, future: Future[Any]) -> None:  # on a read thread (or here)
-        if future.cancelled() or future.exception() is not None:
-            self._settle(future.exception() or RuntimeError("the read was cancelled"))
+        # (exception() of a cancelled Future raises CancelledError: ask cancelled() first)
+        error = (
+            RuntimeError("the read was cancelled") if future.cancelled() else future.exception()
+        )
+        if error is not None:
+            self._settle(error)
             return
         with self._lock:
             self._remaining -= 1

@@ -195,6 +195,7 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         self._error_sent: set[str] = set()  # tile keys announced with tile_error
         self._status_due = False
         self._idle_callbacks: list[Callable[[], Any]] = []
+        self._failed_unseen: set[_Key] = set()
 
     # -- public -----------------------------------------------------------------
 
@@ -427,5 +428,9 @@ class TileStreamer(FailedTiles, TileSending, ChunkManager):
         loc = self.get_chunk(*k)
         self._locations[k] = loc
         self.stats.gets += 1
+        if loc.failed:
+            # Failed before this view held it: the pool logged it (or not) for its
+            # holders then, so this view's failure log says it.
+            self._failed_unseen.add(k)
         if self._call_soon is not None:
             loc.future.add_done_callback(self._read_done_callback(loc))

@@ -160,8 +160,20 @@ def test_in_a_loop_stats_follow_the_work_and_the_timer_ends_with_the_views() -> 
         comm(viewport("a", 0, [256.0, 384.0], 1.0, [300.0, 400.0]))
         assert io.running
         await asyncio.wait_for(viewer.wait_idle(), WAIT)
-        # The next tick publishes the settled numbers.
-        while viewer.stats.get("tiles_sent") != sum(1 for n in sent if n):
+
+        def settled() -> bool:
+            # The tiles are sent, the minimap's picture (it reads too, off the loop) and
+            # the contrast sample have landed, no read runs: a tick then publishes it all.
+            pool = viewer.pool.stats()
+            return (
+                viewer.stats.get("tiles_sent") == sum(1 for n in sent if n)
+                and bool(viewer._overview)
+                and not viewer._overview_pub.busy
+                and pool.reads_in_flight == pool.reads_queued == 0
+                and viewer.stats.get("reads") == pool.reads
+            )
+
+        while not settled():
             await asyncio.wait_for(ticks.get(), WAIT)
         assert viewer.stats["bytes_sent"] == sum(sent)
         assert viewer.stats["reads"] == viewer.pool.stats().reads
