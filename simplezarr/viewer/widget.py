@@ -85,6 +85,7 @@ from ._layout import image_layout, levels_trait, sliders_trait
 from ._overview import OverviewPublisher
 from ._probe import Prober
 from ._registry import release_pool
+from ._restore import RememberedView
 from ._routing import MessageRouting
 from ._source import code_source, open_pool
 from ._stats import ChannelStatistics
@@ -122,7 +123,13 @@ def _bundle_text() -> str:
 
 
 class Viewer(
-    ExportMixin, ComputedLayers, LayerStack, DisplayTraits, MessageRouting, anywidget.AnyWidget
+    ExportMixin,
+    RememberedView,
+    ComputedLayers,
+    LayerStack,
+    DisplayTraits,
+    MessageRouting,
+    anywidget.AnyWidget,
 ):
     """A tiled, multiscale 2D view of a (huge) zarr image in a notebook.
 
@@ -233,6 +240,13 @@ class Viewer(
         kernel with the current display) with the part on screen outlined;
         click or drag it to move there. Hidden while the whole image is on
         screen.
+    restore : bool
+        In a notebook cell (JupyterLab, Notebook 7): remember this view —
+        camera, position, display, layers — and when a viewer of the same
+        image is made again in the same cell (after reopening the notebook
+        or restarting the kernel), start from it; what you pass here wins.
+        ``False``: neither remember nor restore. See
+        :mod:`simplezarr.viewer._persist`.
     share_pool : bool
         Share one pool with every other viewer of the same image in this
         process (default): a chunk is read once for all of them, and
@@ -333,6 +347,7 @@ class Viewer(
         labels: bool = True,
         share_pool: bool = True,
         plane: str | None = None,
+        restore: bool = True,
         **kwargs: Any,
     ) -> None:
         if not _BUNDLE_FOUND:
@@ -448,6 +463,19 @@ class Viewer(
             "_code_source",
             code_source(source, image=image, storage_options=storage_options, plane=plane),
         )
+        given = {
+            name
+            for name, value in (
+                ("center", center),
+                ("zoom", zoom),
+                ("position", position),
+                ("channel_mode", channel_mode),
+                ("colormap", colormap),
+                ("contrast_limits", contrast_limits),
+            )
+            if value is not None
+        } | ({"invert"} if invert else set())
+        self._init_memory(restore, given)
         self._constructing = False
         super().__init__(**kwargs)
         self.on_msg(self._handle_message)
@@ -513,6 +541,8 @@ class Viewer(
         self._closed = True
         self._io.close()
         self._overview_pub.close()
+        self._forget_timer()
+        self._remember_now()
         for streamer in self._streamers.values():
             streamer.close()
         self._streamers.clear()
@@ -558,6 +588,7 @@ class Viewer(
         # Set after construction (Python or a view's write-back): no longer provisional.
         if not getattr(self, "_constructing", True) and self._fit_pending:
             self._fit_pending = False
+        self._remember_later()
 
     @traitlets.validate("position")
     def _valid_position(self, proposal: dict[str, Any]) -> dict[str, int]:
@@ -596,11 +627,12 @@ class Viewer(
         self._overview_pub.start()
 
     def _display_changed(self) -> None:
+        self._remember_later()
         publisher = getattr(self, "_overview_pub", None)
         if publisher is not None and not getattr(self, "_constructing", True):
             publisher.request()
 
-    @traitlets.observe("channel_mode", "colormap", "invert", "nan_color")
+    @traitlets.observe("channel_mode", "colormap", "invert", "nan_color", "layers")
     def _style_changed(self, change: dict[str, Any]) -> None:
         self._display_changed()
 
