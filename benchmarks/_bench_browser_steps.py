@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -428,7 +429,10 @@ def cells_page(ctx: Context, tag: str, samples: Samples, channels: int) -> None:
                 if time.perf_counter() - t0 > ctx.args.timeout:
                     raise TimeoutError(f"cells_page(): {k + 1} of {steps} key repeats taken")
             page.keyboard.up("ArrowRight")
-            end = page.evaluate(f"() => document.querySelector('{VIEWER}').dataset.plane")
+            # The plane the slider ended on (the view may still be on an earlier one: moves
+            # wait for the plane on screen to complete, js/planepacer.ts).
+            value = page.evaluate(f'() => document.querySelector("{slider}").value')
+            end = re.sub(r"(^|,)z=\d+", rf"\g<1>z={int(value)}", start)
             arm(page, "end", _plane_complete(end), next_frame=False)
             wait_done(page, "end", ctx.timeout_ms)
             planes = page.evaluate("() => window.__szb.stopPlanes()")

@@ -53,6 +53,7 @@ import { attachInteraction } from "./interaction";
 import { IoPanel } from "./iopanel";
 import { TileLayer } from "./layer";
 import { LayerSync } from "./layersync";
+import { PlanePacer } from "./planepacer";
 import { KernelLink } from "./link";
 import { cssColor, outlineColor } from "./outlines";
 import { Overlay } from "./overlay";
@@ -160,6 +161,9 @@ class ViewerView {
   private levelInUse = 0;
   /** Levels drawn in the last frame (the outline legend). */
   private levelsDrawn: number[] = [];
+  /** The last frame drew the current plane complete (reset when the plane changes). */
+  private planeComplete = false;
+  private readonly planePacer = new PlanePacer(() => this.commitPosition());
 
   constructor(
     private readonly model: Model,
@@ -390,13 +394,14 @@ class ViewerView {
    * Update the slider panel and the plane. The channel axis is no part of the
    * plane (channels are passes); in a composite it has no slider either.
    */
-  private showSliders(): void {
+  private showSliders(plane = true): void {
     const axis = this.channelSync.channelAxis;
     const hide = this.channelSync.composite ? axis : null;
     this.sliderPanel.update(
       this.sliders.filter((s) => s.name !== hide),
       this.position,
     );
+    if (!plane) return;
     this.setPlane(
       planeKey(
         this.sliders.filter((s) => s.name !== axis),
@@ -407,14 +412,23 @@ class ViewerView {
 
   private setPlane(plane: string): void {
     if (this.root.dataset.plane === plane) return;
+    this.planeComplete = false;
     this.layer?.setPlane(plane);
-    setHooks(this.root, { plane });
+    setHooks(this.root, { plane, complete: "0" });
     this.request();
   }
 
+  /** A slider moved by hand: shown at once, sent when the kernel keeps up ({@link PlanePacer}). */
   private setSlider(name: string, index: number): void {
     if (!Number.isInteger(index)) return;
     this.position = { ...this.position, [name]: index };
+    this.showSliders(false);
+    this.planePacer.want(this.planeComplete);
+  }
+
+  /** Send the position (the kernel serves its plane) and show that plane. */
+  private commitPosition(): void {
+    if (this.disposed) return;
     this.model.set("position", { ...this.position });
     this.model.save_changes();
     this.showSliders();
@@ -626,6 +640,7 @@ class ViewerView {
   private frame(): void {
     this.raf = 0;
     if (this.disposed) return;
+    if (this.planeComplete) this.planePacer.complete();
     try {
       this.camera ??= this.cameraSync.read(this.size, this.limits());
       if (this.camera !== null && this.layer !== null) {
@@ -649,6 +664,10 @@ class ViewerView {
     const layers = this.layerSync.drawLayers(passes, composite, this.levels);
     const stats = this.layer.draw(this.camera, this.size, this.dpr, layers, this.levels, outlines);
     this.levelsDrawn = stats.levels;
+    this.planeComplete = stats.complete;
+    // A move that waits goes at the start of the next frame: this frame's hooks
+    // show the plane complete first (pages and tests watch for it).
+    if (stats.complete && this.planePacer.holding) this.request();
     if (stats.level >= 0) this.levelInUse = stats.level;
     this.drawChunkGrid(stats.level);
     const first = passes[0]?.display ?? { lo: 0, hi: 1, gamma: 1 };
@@ -735,6 +754,12 @@ class ViewerView {
       warn(`final trait write failed: ${String(err)}`);
     }
     this.cameraSync.cancel();
+    if (this.planePacer.holding) {
+      // A slider move still waiting for its turn is the user's last word: write it.
+      this.model.set("position", { ...this.position });
+      this.model.save_changes();
+    }
+    this.planePacer.dispose();
     this.disposed = true;
     try {
       this.link.close();
