@@ -20,23 +20,36 @@ units). A click or drag in one view moves the crosshair there; the kernel
 then moves the others' planes and crosshairs. Moving a view's slider moves
 the point along that axis too. A guard stops the echo of the views' own
 updates.
+
+Where no kernel runs (an HTML export, GitHub), the cell shows
+:meth:`OrthoViewer.picture_png`: the three views' own notebook pictures in
+the same grid.
 """
 
 from __future__ import annotations
 
+import base64
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets
+import numpy as np
 import traitlets
 
 from simplezarr._open import open as open_source
 from simplezarr.utils.multiscale import MultiscaleInfo
 
+from ._export import PICTURE_CHUNKS, PICTURE_TIMEOUT
 from ._source import pick_image
-from .widget import Viewer
+from .encode import encode_png
+from .widget import DEFAULT_VIEW_WIDTH, Viewer
 
 __all__ = ["OrthoViewer"]
+
+logger = logging.getLogger("simplezarr")
+
+_GAP = 4  # pixels between the views in the notebook's picture (the grid's gap)
 
 
 class OrthoViewer(ipywidgets.GridBox):
@@ -176,6 +189,44 @@ class OrthoViewer(ipywidgets.GridBox):
         index = change["new"].get(across)
         if index is not None:
             self.point = {**self.point, across: self._world(across, int(index))}
+
+    # -- the notebook's picture ------------------------------------------------------
+
+    def picture_png(self) -> bytes | None:
+        """A PNG of the three views in their grid (xy | zy over xz), or ``None``.
+
+        What a notebook shows where no kernel runs (an HTML export, GitHub):
+        each view as :meth:`Viewer.picture_png` draws it (a coarse level,
+        bounded chunks and time), half the default view width each.
+        """
+        try:
+            width, height = DEFAULT_VIEW_WIDTH / 2, float(self.xy.height)
+            parts = [
+                v._render(
+                    (width, height), dpr=1.0, timeout=PICTURE_TIMEOUT, max_chunks=PICTURE_CHUNKS
+                )
+                for v in (self.xy, self.zy, self.xz)
+            ]
+            h, w = parts[0].rgba.shape[:2]
+            out = np.zeros((2 * h + _GAP, 2 * w + _GAP, 4), dtype=np.uint8)
+            for part, (y, x) in zip(parts, ((0, 0), (0, w + _GAP), (h + _GAP, 0)), strict=True):
+                ph, pw = part.rgba.shape[:2]
+                out[y : y + ph, x : x + pw] = part.rgba
+            return encode_png(out, level=3)
+        except Exception:
+            logger.exception("simplezarr OrthoViewer: rendering the notebook's picture failed")
+            return None
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's bundle plus ``image/png`` of the three views."""
+        bundle: Any = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
+        png = self.picture_png()
+        if png is not None:
+            data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
+        return data if metadata is None else (data, metadata)
 
     def close(self) -> None:
         """Close the three views (and their shared pool when no one else uses it)."""

@@ -131,3 +131,28 @@ def test_a_click_moves_the_other_views_slices_and_crosshairs(stack: Any) -> None
 def test_ortho_needs_three_spatial_axes() -> None:
     with pytest.raises(ValueError, match=r"OrthoViewer\(\): image .* has 2 spatial axes"):
         simplezarr.OrthoViewer(np.zeros((50, 60), dtype=np.uint8))
+
+
+def test_the_notebook_picture_shows_the_three_views_in_their_grid(stack: Any) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    group, _, _ = stack
+    ortho = simplezarr.OrthoViewer(group, height=200)
+    try:
+        bundle = ortho._repr_mimebundle_()
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        assert "application/vnd.jupyter.widget-view+json" in data
+        picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))))
+        width = int(widget_module.DEFAULT_VIEW_WIDTH // 2)
+        assert picture.shape == (2 * 200 + 4, 2 * width + 4, 4)
+        # Each view where the grid puts it, as that view's own screenshot draws it.
+        for view, (y, x) in ((ortho.xy, (0, 0)), (ortho.zy, (0, width + 4)), (ortho.xz, (204, 0))):
+            shot = view.screenshot(size=(width, 200))
+            part = picture[y : y + 200, x : x + width]
+            assert shot[..., 3].any() and np.array_equal(part, shot)
+        assert not picture[204:, width + 4 :].any()  # the empty corner
+    finally:
+        ortho.close()
