@@ -96,7 +96,7 @@ def open(  # the public name is simplezarr.open
     if isinstance(source, zarr.Group | zarr.Array):
         return source
     if isinstance(source, np.ndarray):
-        return _from_numpy(source)
+        return numpy_node(source)
     if isinstance(source, Store):
         return _open_store(_read_only(source), repr(source), remote=False)
     if isinstance(source, str | os.PathLike):
@@ -224,7 +224,13 @@ def plane_chunks(shape: tuple[int, ...], axes: _Axes | None = None) -> tuple[int
     return tuple(max(1, c) for c in chunks)
 
 
-def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array | zarr.Group:
+def numpy_node(data: np.ndarray[Any, Any], *, labels: bool = False) -> zarr.Array | zarr.Group:
+    """A numpy array as an in-memory zarr node (see the module docstring).
+
+    ``labels``: its pyramid, when it gets one, is downsampled by the mode (the
+    most common id of each 2 x 2 block), so zoomed out a label is never a blend
+    of ids.
+    """
     if data.ndim == 0:
         raise ValueError(f"{_FN}: a numpy array needs at least one dimension, got shape ()")
     if data.dtype.kind not in "biuf":
@@ -238,7 +244,7 @@ def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array | zarr.Group:
         and {"y", "x"} <= set(names)
         and max(data.shape[names.index("y")], data.shape[names.index("x")]) > _PYRAMID_ABOVE
     ):
-        return _pyramid_from_numpy(data, axes)
+        return _pyramid_from_numpy(data, axes, labels=labels)
     store = zarr.storage.MemoryStore()
     array = zarr.create_array(
         store,
@@ -254,7 +260,7 @@ def _from_numpy(data: np.ndarray[Any, Any]) -> zarr.Array | zarr.Group:
     return zarr.open_array(store=store.with_read_only(True), mode="r")
 
 
-def _pyramid_from_numpy(data: np.ndarray[Any, Any], axes: _Axes) -> zarr.Group:
+def _pyramid_from_numpy(data: np.ndarray[Any, Any], axes: _Axes, *, labels: bool) -> zarr.Group:
     from simplezarr.utils._pyramid import write_multiscale
 
     store = zarr.storage.MemoryStore()
@@ -264,7 +270,7 @@ def _pyramid_from_numpy(data: np.ndarray[Any, Any], axes: _Axes) -> zarr.Group:
         axes=[{"name": name, "type": kind} for name, kind in axes],
         downscale={"y": 2, "x": 2},
         chunks=dict(zip((n for n, _ in axes), plane_chunks(tuple(data.shape), axes), strict=True)),
-        method="nearest" if data.dtype.kind == "b" else "mean",
+        method="mode" if labels else "nearest" if data.dtype.kind == "b" else "mean",
         name="array",
     )
     return zarr.open_group(store=store.with_read_only(True), mode="r")

@@ -340,3 +340,17 @@ def test_broken_tiff_is_named(tmp_path: Path) -> None:
     broken = r"'.*broken.tif' is (not a readable TIFF file|a TIFF file without an image series)"
     with pytest.raises(ValueError, match=broken):
         sz_open(tmp_path / "broken.tif")
+
+
+def test_a_big_numpy_label_array_gets_a_pyramid_of_ids_never_a_blend() -> None:
+    from simplezarr._open import numpy_node
+
+    # Stripes 3 px wide of ids 10 and 20: every 2 x 2 block across a border has both.
+    labels = np.broadcast_to((np.arange(2100) // 3 % 2 * 10 + 10).astype(np.uint32), (2100, 2100))
+    (info,) = MultiscaleInfo.from_zarr_node(numpy_node(np.ascontiguousarray(labels), labels=True))
+    assert info.nlevels > 1
+    for scale in info.scales[1:]:
+        assert set(np.unique(scale.array[...]).tolist()) <= {10, 20}
+    # As an image (the default), the mean blends them: the reason labels differ.
+    (image,) = MultiscaleInfo.from_zarr_node(numpy_node(np.ascontiguousarray(labels)))
+    assert 15 in set(np.unique(image.scales[1].array[...]).tolist())

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import zarr
 
+from simplezarr._open import numpy_node
 from simplezarr._open import open as open_source
 from simplezarr.utils._omezarr import _ome_meta
 from simplezarr.utils.chunkpool import ChunkPool
@@ -374,7 +375,11 @@ def open_layer_source(
         if isinstance(source, MultiscaleInfo):
             info = source
         else:
-            node = open_source(source, storage_options=storage_options)
+            node = (
+                numpy_node(source, labels=True)
+                if labels and isinstance(source, np.ndarray)
+                else open_source(source, storage_options=storage_options)
+            )
             info = pick_image(MultiscaleInfo.from_zarr_node(node), image, source)
         if labels and not _has_transforms(info):
             info = _on_base_grid(info, base_info, name)
