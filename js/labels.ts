@@ -19,6 +19,7 @@
  *    another id: boundaries stay 1-2 CSS pixels wide at any zoom.
  */
 
+import { QUAD_VERTEX, linkProgram } from "./glprogram";
 import { MAX_LABEL_COLORS, labelTable } from "./labelcolors";
 
 /** One label tile quad: its texture and clip-space rectangle. */
@@ -37,15 +38,6 @@ export interface LabelStyle {
   /** The layer's `image-label` colours, [id, "#rrggbbaa"]. */
   colors: readonly [number, string][];
 }
-
-const QUAD_VERTEX = `#version 300 es
-in vec2 a_unit;
-uniform vec4 u_clip;
-out vec2 v_uv;
-void main() {
-  v_uv = a_unit;
-  gl_Position = vec4(mix(u_clip.xy, u_clip.zw, a_unit), 0.0, 1.0);
-}`;
 
 // Step 1: the texel under the pixel's centre, bytes unchanged.
 const IDS_FRAGMENT = `#version 300 es
@@ -118,33 +110,6 @@ void main() {
   color = vec4(floor(rgb * 255.0 + 0.5) / 255.0, u_opacity);
 }`;
 
-function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
-  const shader = gl.createShader(type);
-  if (shader === null) throw new Error("LabelRenderer: gl.createShader() failed");
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS) && !gl.isContextLost()) {
-    throw new Error(`LabelRenderer: shader compilation failed: ${gl.getShaderInfoLog(shader) ?? "?"}`);
-  }
-  return shader;
-}
-
-function program(gl: WebGL2RenderingContext, vertex: string, fragment: string): WebGLProgram {
-  const p = gl.createProgram();
-  const vs = compile(gl, gl.VERTEX_SHADER, vertex);
-  const fs = compile(gl, gl.FRAGMENT_SHADER, fragment);
-  gl.attachShader(p, vs);
-  gl.attachShader(p, fs);
-  gl.bindAttribLocation(p, 0, "a_unit");
-  gl.linkProgram(p);
-  gl.deleteShader(vs);
-  gl.deleteShader(fs);
-  if (!gl.getProgramParameter(p, gl.LINK_STATUS) && !gl.isContextLost()) {
-    throw new Error(`LabelRenderer: program link failed: ${gl.getProgramInfoLog(p) ?? "?"}`);
-  }
-  return p;
-}
-
 function nearestTexture(gl: WebGL2RenderingContext): WebGLTexture {
   const tex = gl.createTexture();
   gl.bindTexture(gl.TEXTURE_2D, tex);
@@ -165,8 +130,8 @@ export class LabelRenderer {
   private tables = new Map<number, { texture: WebGLTexture; count: number; key: string }>();
 
   constructor(private readonly gl: WebGL2RenderingContext) {
-    this.ids = program(gl, QUAD_VERTEX, IDS_FRAGMENT);
-    this.colorProgram = program(gl, SCREEN_VERTEX, COLOR_FRAGMENT);
+    this.ids = linkProgram(gl, QUAD_VERTEX, IDS_FRAGMENT, "LabelRenderer");
+    this.colorProgram = linkProgram(gl, SCREEN_VERTEX, COLOR_FRAGMENT, "LabelRenderer");
     this.vao = gl.createVertexArray();
     this.buffer = gl.createBuffer();
     gl.bindVertexArray(this.vao);

@@ -52,6 +52,7 @@
  * one draw call per run of one level's colour.
  */
 
+import { QUAD_VERTEX, linkProgram } from "./glprogram";
 import type { OutlinePlan } from "./outlines";
 import type { Encoding } from "./protocol";
 
@@ -77,15 +78,6 @@ export interface Display {
   /** NaN pixels' colour [r, g, b, a] in 0..1; alpha 0 (the default) leaves them out. */
   nan?: [number, number, number, number];
 }
-
-const VERTEX = `#version 300 es
-in vec2 a_unit;
-uniform vec4 u_clip;
-out vec2 v_uv;
-void main() {
-  v_uv = a_unit;
-  gl_Position = vec4(mix(u_clip.xy, u_clip.zw, a_unit), 0.0, 1.0);
-}`;
 
 // Tiles carry packed data values, so the texture is sampled with NEAREST and
 // any filtering happens here, on values, before contrast. Magnified (a texel
@@ -207,34 +199,6 @@ const IMAGE_BACKGROUND: [number, number, number, number] = [0.16, 0.16, 0.18, 1]
 /** Stripes over a tile that failed (RGB 224, 64, 64). */
 export const FAILED_COLOR: [number, number, number, number] = [224 / 255, 64 / 255, 64 / 255, 1];
 
-function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
-  const shader = gl.createShader(type);
-  if (shader === null) throw new Error("Renderer: gl.createShader() failed");
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS) && !gl.isContextLost()) {
-    const log = gl.getShaderInfoLog(shader);
-    gl.deleteShader(shader);
-    throw new Error(`Renderer: shader compilation failed: ${log ?? "?"}`);
-  }
-  return shader;
-}
-
-function link(gl: WebGL2RenderingContext, vertex: string, fragment: string): WebGLProgram {
-  const vs = compile(gl, gl.VERTEX_SHADER, vertex);
-  const fs = compile(gl, gl.FRAGMENT_SHADER, fragment);
-  const program = gl.createProgram();
-  gl.attachShader(program, vs);
-  gl.attachShader(program, fs);
-  gl.linkProgram(program);
-  gl.deleteShader(vs);
-  gl.deleteShader(fs);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS) && !gl.isContextLost()) {
-    throw new Error(`Renderer: program link failed: ${gl.getProgramInfoLog(program) ?? "?"}`);
-  }
-  return program;
-}
-
 /** Two triangles per [x0, y0, x1, y1] quad: 12 floats each. */
 function triangles(quads: Float32Array): Float32Array {
   const n = quads.length / 4;
@@ -293,7 +257,7 @@ export class Renderer {
     const gl = this.gl;
     this.textures.clear();
     this.uniforms.clear();
-    const program = link(gl, VERTEX, FRAGMENT);
+    const program = linkProgram(gl, QUAD_VERTEX, FRAGMENT, "Renderer");
     this.program = program;
     this.vao = gl.createVertexArray();
     gl.bindVertexArray(this.vao);
@@ -314,7 +278,7 @@ export class Renderer {
 
   private initOutlines(): void {
     const gl = this.gl;
-    const program = link(gl, OUTLINE_VERTEX, OUTLINE_FRAGMENT);
+    const program = linkProgram(gl, OUTLINE_VERTEX, OUTLINE_FRAGMENT, "Renderer");
     this.outline = {
       program,
       vao: gl.createVertexArray(),
@@ -332,7 +296,7 @@ export class Renderer {
 
   private initComposite(): void {
     const gl = this.gl;
-    const program = link(gl, COMPOSITE_VERTEX, COMPOSITE_FRAGMENT);
+    const program = linkProgram(gl, COMPOSITE_VERTEX, COMPOSITE_FRAGMENT, "Renderer");
     const vao = gl.createVertexArray();
     const buffer = gl.createBuffer();
     gl.bindVertexArray(vao);
