@@ -6,6 +6,9 @@ hold cost nothing), with its current camera (``center``, ``zoom``; the fit
 for the size when the camera is still the provisional fit), slider
 ``position`` and display traits, so it works without a browser:
 
+Visible label layers are drawn over the image (:mod:`._renderlabels`);
+layers added with ``add_image`` or ``add_computed`` are not.
+
 - :meth:`ExportMixin.screenshot`: the view as an RGBA array. Missing or
   failed chunks are transparent and named in a warning (or an error with
   ``strict=True``).
@@ -39,15 +42,19 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from ._layersource import slider_mapper
+from ._renderlabels import draw_label_layer
 from ._scalebar import choose_scale_bar, draw_scale_bar
 from .encode import encode_png
-from .render import ChannelDisplay, DisplayState, Rendering, render_view
+from .render import DEFAULT_MAX_CHUNKS, ChannelDisplay, DisplayState, Rendering, render_view
 
 if TYPE_CHECKING:
     from simplezarr.utils.chunkpool import ChunkPool
 
+    from ._layersource import LabelMetadata, LayerSource
     from ._layout import ImageLayout
     from .channels import Channel
+    from .layers import Layer
     from .tiles import TileStreamer
 
 __all__ = [
@@ -98,6 +105,9 @@ class ExportMixin:
         _pool: ChunkPool
         _layout: ImageLayout
         _streamers: dict[str, TileStreamer]
+        _sources: dict[int, LayerSource]
+        _base_labels: LabelMetadata | None
+        layers: list[Layer]
         _fit_pending: bool
         center: list[float]
         zoom: float
@@ -266,7 +276,7 @@ class ExportMixin:
     ) -> Rendering:
         center, zoom = self._camera_now()
         extra = {} if max_chunks is None else {"max_chunks": max_chunks}
-        return render_view(
+        rendering = render_view(
             self._pool,
             center=center,
             zoom=zoom,
@@ -278,3 +288,39 @@ class ExportMixin:
             layout=self._layout,
             **extra,
         )
+        self._draw_label_layers(rendering, timeout, max_chunks or DEFAULT_MAX_CHUNKS)
+        return rendering
+
+    def _draw_label_layers(
+        self, rendering: Rendering, timeout: float | None, max_chunks: int
+    ) -> None:
+        """Draw the visible label layers over the base image, bottom to top."""
+        viewport = rendering.viewport
+        if viewport is None:
+            return
+        for layer in self.layers:
+            if layer.kind != "labels" or not layer.visible:
+                continue
+            if layer.id == 0:  # a label image opened alone: its ids, not its grey values
+                rendering.rgba[...] = 0
+                pool, layout, meta = self._pool, self._layout, self._base_labels
+                position = dict(self.position)
+            else:
+                source = self._sources.get(layer.id)
+                if source is None:
+                    continue
+                pool, layout, meta = source.pool, source.layout, source.labels
+                position = slider_mapper(self._layout, layout)(dict(self.position))
+            wait = timeout if timeout is not None else pool.read_timeout
+            rendering.missing += draw_label_layer(
+                rendering.rgba,
+                pool=pool,
+                layout=layout,
+                viewport=viewport,
+                position=position,
+                colors=meta.colors if meta is not None else {},
+                opacity=float(layer.opacity),
+                outline=bool(layer.outline),
+                timeout=float(wait) if wait is not None else 30.0,
+                max_chunks=max_chunks,
+            )

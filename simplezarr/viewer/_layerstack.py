@@ -30,7 +30,13 @@ import numpy as np
 import traitlets
 
 from ._defaults import channel_defaults, provisional_limits
-from ._layersource import LayerSource, discover_labels, open_layer_source, slider_mapper
+from ._layersource import (
+    LabelMetadata,
+    LayerSource,
+    discover_labels,
+    open_layer_source,
+    slider_mapper,
+)
 from ._layout import ImageLayout, levels_trait
 from ._probe import Prober
 from ._protocol import MAX_LAYERS, LayerChannels
@@ -93,6 +99,7 @@ class LayerStack(traitlets.HasTraits):
         self._layer_stats: dict[int, ChannelStatistics] = {}
         self._layer_views: dict[str, dict[int, TileStreamer]] = {}
         self._next_layer = 1
+        self._base_labels: LabelMetadata | None = None
         info = self._pool.multiscale_info
         base = Layer(0, info.name or "image", "labels" if info.is_labels else "image")
         base._extra = {"levels": levels_trait(self._layout), "colors": []}

@@ -50,9 +50,9 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,7 @@ _DEFAULT_TIMEOUT: Final = 30.0  # when the pool has no read timeout
 _MINIFIED: Final = 1.01  # footprint (texels per device pixel) above which the box filter runs
 _MAX_BOX: Final = 4  # widest box, in texels
 _counter = itertools.count()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,15 @@ class Rendering:
         World units per CSS pixel of the camera drawn.
     missing : list of str
         Tiles not drawn, as ``"<tile key>: <reason>"``.
+    viewport : Viewport or None
+        The camera drawn (what layers drawn over it use).
     """
 
     rgba: npt.NDArray[np.uint8]
     level: int
     scale: float
     missing: list[str] = field(default_factory=list)
+    viewport: Viewport | None = None
 
     def report(self, where: str, *, strict: bool = False) -> None:
         """Warn about :attr:`missing` tiles (naming them), or raise ``RuntimeError``."""
@@ -168,7 +172,7 @@ def _camera(
     return c, scale
 
 
-def _pick_level(layout: ImageLayout, viewport: Viewport, max_chunks: int) -> int:
+def pick_level(layout: ImageLayout, viewport: Viewport, max_chunks: int) -> int:
     level = choose_level(layout.levels, viewport)
     while (
         level + 1 < len(layout.levels)
@@ -178,7 +182,7 @@ def _pick_level(layout: ImageLayout, viewport: Viewport, max_chunks: int) -> int
     return level
 
 
-def _axis(
+def axis_texels(
     n_out: int, origin: float, step: float, lo: float, hi: float, texels: int
 ) -> tuple[slice, npt.NDArray[np.float64], float]:
     """Along one axis: the device pixels a tile covers, their texel coordinates, the footprint.
@@ -269,13 +273,20 @@ def _decode(job: TileJob, data: npt.NDArray[Any]) -> _Tile:
     return _Tile(job, offset + scale * codes.astype(np.float64), None)
 
 
-def _read(
-    pool: ChunkPool, jobs: Sequence[TileJob], timeout: float
-) -> tuple[list[_Tile], list[str]]:
-    """Get the jobs' chunks under a ref of our own, wait at most ``timeout`` in all, drop them."""
+def read_tiles(
+    pool: ChunkPool,
+    jobs: Sequence[TileJob],
+    timeout: float,
+    decode: Callable[[TileJob, npt.NDArray[Any]], _T],
+) -> tuple[list[_T], list[str]]:
+    """Get the jobs' chunks under a ref of our own, wait at most ``timeout`` in all, drop them.
+
+    Each tile is ``decode(job, chunk data)``; a tile whose chunk did not
+    arrive, or whose decode failed, is named in the second list.
+    """
     ref = f"render-{next(_counter)}"
     held: dict[tuple[int, tuple[int, ...]], ChunkLocation] = {}
-    tiles: list[_Tile] = []
+    tiles: list[_T] = []
     missing: list[str] = []
     try:
         for job in jobs:
@@ -297,7 +308,7 @@ def _read(
             reason = failed.get(key)
             if reason is None:
                 try:
-                    tiles.append(_decode(job, held[key].data))
+                    tiles.append(decode(job, held[key].data))
                     continue
                 except Exception as exc:
                     reason = f"{type(exc).__name__}: {exc}"[:200]
@@ -382,10 +393,10 @@ def render_view(
     wait = _DEFAULT_TIMEOUT if wait is None else float(wait)
     cam_center, scale = _camera(layout, center, zoom, (width, height))
     viewport = Viewport(center=cam_center, scale=scale, size=(height, width), dpr=dpr)
-    level = _pick_level(layout, viewport, max_chunks)
+    level = pick_level(layout, viewport, max_chunks)
     channels = display.passes()
     jobs = plan_tiles(layout, viewport, level, position, channels, margin=0.0, limit=max_chunks)
-    tiles, missing = _read(pool, jobs, wait)
+    tiles, missing = read_tiles(pool, jobs, wait, _decode)
 
     out_w, out_h = max(1, round(width * dpr)), max(1, round(height * dpr))
     step_y, step_x = height * scale / out_h, width * scale / out_w  # world per device pixel
@@ -402,8 +413,8 @@ def render_view(
         for tile in (t for t in tiles if t.job.channel == channel):
             y0, x0, y1, x1 = tile.job.bounds
             th, tw = tile.values.shape
-            rows, uy, fy = _axis(out_h, origin_y, step_y, y0, y1, th)
-            cols, ux, fx = _axis(out_w, origin_x, step_x, x0, x1, tw)
+            rows, uy, fy = axis_texels(out_h, origin_y, step_y, y0, y1, th)
+            cols, ux, fx = axis_texels(out_w, origin_x, step_x, x0, x1, tw)
             if len(uy) == 0 or len(ux) == 0:
                 continue
             index = _ramp_index(_sample(tile.values, uy, ux, (fy, fx)), style)
@@ -429,4 +440,4 @@ def render_view(
     out = np.zeros((out_h, out_w, 4), np.uint8)
     out[..., :3] = np.minimum(rgb_sum, 255) * alpha[..., None]
     out[..., 3] = alpha * 255
-    return Rendering(out, level, scale, missing)
+    return Rendering(out, level, scale, missing, viewport)

@@ -7,7 +7,8 @@ the image the two agree within a small tolerance (the GPU's float32 against
 numpy's float64 in the minifying box filter, rounding at tile edges);
 outside it the screenshot is transparent where the canvas shows its
 background. A zoom between two levels makes the box filter run; a single
-channel through a colormap and a two-channel composite are both checked.
+channel through a colormap, a two-channel composite and label layers
+(filled with opacity, and outlines) over an image are checked.
 Screenshots of both are kept side by side to look at.
 """
 
@@ -98,5 +99,35 @@ async def _drive_composite() -> None:
     assert viewer.channel_mode == "composite"
     async with hosted(viewer, width=700, height=460) as (page, _bridge, problems):
         await _compare(page, viewer, "composite")
+        assert problems == [], problems
+    viewer.close()
+
+
+def _blocks(shape: tuple[int, int]) -> np.ndarray:
+    """Label ids in 40-pixel blocks, some above 2**24, a background block of 0."""
+    y, x = np.indices(shape)
+    ids = (y // 40 * 97 + x // 40 + 1).astype(np.uint32)
+    ids[:40, :40] = 0
+    ids[40:80, :40] = 2**24 + 9
+    ids[80:120, :40] = 2**32 - 1
+    return ids
+
+
+@pytest.mark.parametrize("outline", [False, True], ids=["filled", "outline"])
+def test_labels_over_an_image_screenshot_matches_the_canvas(outline: bool) -> None:
+    require_chromium()
+    asyncio.run(_drive_labels(outline))
+
+
+async def _drive_labels(outline: bool) -> None:
+    data = _pattern((320, 480), 4)
+    # (A third of a pixel off the grid: no pixel centre on a texel edge, where the GPU's
+    # float32 and numpy may round apart.)
+    viewer = Viewer(
+        data, height=400, zoom=1.0, center=[160.3, 240.3], contrast_limits=(5000, 42000)
+    )
+    viewer.add_labels(_blocks((320, 480)), name="blocks", opacity=0.6, outline=outline)
+    async with hosted(viewer, width=700, height=460) as (page, _bridge, problems):
+        await _compare(page, viewer, "labels-outline" if outline else "labels")
         assert problems == [], problems
     viewer.close()
