@@ -12,6 +12,9 @@
  *   a camera saved in Python and set again always moves the view. (Late
  *   echoes of our own writes never reach here: the Jupyter widget manager
  *   drops echoes of messages that a newer one superseded.)
+ * - An adopted camera is not written back unless keeping it in range (the
+ *   view's zoom limits) changed it: an unchanged write-back is only an echo,
+ *   and one that lands after a newer kernel value undoes it.
  * - `zoom` 0 means "fit": the view fits and writes the result back.
  * - `_fit_pending` true means the kernel's `center` / `zoom` are a
  *   provisional fit to a default size (so that a cell can print true values

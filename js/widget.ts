@@ -545,12 +545,13 @@ class ViewerView {
     return scaleLimits(this.levels, this.size);
   }
 
-  private setCamera(camera: Camera | null): void {
+  /** Move the camera (kept in range); `write`: write it to the traits (throttled). */
+  private setCamera(camera: Camera | null, write = true): void {
     if (camera === null || this.disposed) return;
     const scale = clampScale(camera.scale, this.limits());
     const l0 = this.levels[0];
     this.camera = { center: l0 === undefined ? camera.center : clampCenter(camera.center, l0), scale };
-    this.cameraSync.schedule();
+    if (write) this.cameraSync.schedule();
     this.request();
   }
 
@@ -581,7 +582,11 @@ class ViewerView {
       this.camera = null; // the next frame fits (zoom 0) or reads the traits, and writes back
       this.request();
     } else if (next !== null) {
-      this.setCamera(next);
+      // Taken from the traits: written back only when keeping it in range changed it.
+      // An unchanged write-back is an echo of the kernel's value that can land after a
+      // newer one and undo it (a camera set twice from Python in quick succession).
+      this.setCamera(next, false);
+      if (this.camera === null || !sameCamera(this.camera, next)) this.cameraSync.schedule();
     }
   }
 
