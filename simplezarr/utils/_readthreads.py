@@ -225,29 +225,40 @@ class ReadThreads:
             del running, lane  # an idle thread keeps no read, nor its pool, alive
 
     def _watch_loop(self) -> None:
+        # No local names here: the watchdog waits for hours at a time, and a read it
+        # named (a leftover loop variable) would keep that read's pool alive.
         while True:
-            expired: list[_Running] = []
-            refused: list[tuple[ReadLane, list[Hashable], str]] = []
-            with self._lock:
-                now = time.monotonic()
-                for r in self._running:
-                    if not r.stuck and r.deadline <= now:
-                        expired.append(r)
-                for r in expired:
-                    self._expire(r, refused)
-                pending = [r.deadline for r in self._running if not r.stuck]
-                self._watch_until = min(pending, default=float("inf"))
-                if not expired:
-                    wait = self._watch_until - now
-                    self._watch.wait(None if wait == float("inf") else wait)
-            try:
-                for r in expired:
-                    r.lane.client._expire_read(r.item, r.lane.timeout)
-                for lane, items, reason in refused:
-                    for item in items:
-                        lane.client._refuse_read(item, reason)
-            except BaseException:  # the client must not raise; never lose the watchdog over it
-                logger.exception("simplezarr: expiring a read on %s raised", self.name)
+            self._tell(*self._watch_once())
+
+    def _watch_once(
+        self,
+    ) -> tuple[list[_Running], list[tuple[ReadLane, list[Hashable], str]]]:
+        """Expire the reads past their deadline, or wait for the next deadline."""
+        refused: list[tuple[ReadLane, list[Hashable], str]] = []
+        with self._lock:
+            now = time.monotonic()
+            expired = [r for r in self._running if not r.stuck and r.deadline <= now]
+            for running in expired:
+                self._expire(running, refused)
+            pending = [r.deadline for r in self._running if not r.stuck]
+            self._watch_until = min(pending, default=float("inf"))
+            if not expired:
+                wait = self._watch_until - now
+                self._watch.wait(None if wait == float("inf") else wait)
+        return expired, refused
+
+    def _tell(
+        self, expired: list[_Running], refused: list[tuple[ReadLane, list[Hashable], str]]
+    ) -> None:
+        """Tell the clients which reads expired and which were refused (outside the lock)."""
+        try:
+            for r in expired:
+                r.lane.client._expire_read(r.item, r.lane.timeout)
+            for lane, items, reason in refused:
+                for item in items:
+                    lane.client._refuse_read(item, reason)
+        except BaseException:  # the client must not raise; never lose the watchdog over it
+            logger.exception("simplezarr: expiring a read on %s raised", self.name)
 
     def _expire(self, r: _Running, refused: list[tuple[ReadLane, list[Hashable], str]]) -> None:
         r.stuck = True
