@@ -36,7 +36,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -63,6 +63,7 @@ __all__ = [
     "STATIC_EXPORT_COMMAND",
     "STATIC_EXPORT_OPTIONS",
     "ExportMixin",
+    "with_picture",
 ]
 
 logger = logging.getLogger("simplezarr")
@@ -215,13 +216,7 @@ class ExportMixin:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """anywidget's bundle plus ``image/png`` of the view (see the module docstring)."""
         bundle: Any = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
-        if bundle is None:
-            return None
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
-        png = self.picture_png()
-        if png is not None:
-            data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
-        return data if metadata is None else (data, metadata)
+        return with_picture(bundle, self.picture_png)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -324,3 +319,17 @@ class ExportMixin:
                 timeout=float(wait) if wait is not None else 30.0,
                 max_chunks=max_chunks,
             )
+
+
+def with_picture(bundle: Any, picture: Callable[[], bytes | None]) -> Any:
+    """A widget's MIME bundle (``data`` or ``(data, metadata)``) plus ``picture()`` as PNG.
+
+    Shared by ``Viewer`` and ``OrthoViewer``; no picture (``None``) leaves the bundle as it is.
+    """
+    if bundle is None:
+        return None
+    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
+    png = picture()
+    if png is not None:
+        data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
+    return data if metadata is None else (data, metadata)

@@ -28,7 +28,6 @@ the same grid.
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -40,7 +39,7 @@ import traitlets
 from simplezarr._open import open as open_source
 from simplezarr.utils.multiscale import MultiscaleInfo
 
-from ._export import PICTURE_CHUNKS, PICTURE_TIMEOUT
+from ._export import PICTURE_CHUNKS, PICTURE_TIMEOUT, with_picture
 from ._source import pick_image
 from .encode import encode_png
 from .widget import DEFAULT_VIEW_WIDTH, Viewer
@@ -219,14 +218,7 @@ class OrthoViewer(ipywidgets.GridBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget's bundle plus ``image/png`` of the three views."""
-        bundle: Any = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
-            return None
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
-        png = self.picture_png()
-        if png is not None:
-            data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
-        return data if metadata is None else (data, metadata)
+        return with_picture(super()._repr_mimebundle_(**kwargs), self.picture_png)
 
     def close(self) -> None:
         """Close the three views (and their shared pool when no one else uses it)."""

@@ -15,7 +15,6 @@ Screenshots are kept (``$SIMPLEZARR_SCREENSHOTS``).
 from __future__ import annotations
 
 import asyncio
-import colorsys
 import json
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from simplezarr.utils._pyramid import write_labels, write_multiscale
 from simplezarr.viewer.widget import Viewer
 from tests.browser._harness import ROOT, WAIT_MS, canvas, hosted, settled, until
 from tests.browser._servers import require_chromium, screenshot_dir
+from tests.viewer.conftest import hashed_label_color
 
 pytestmark = pytest.mark.browser
 
@@ -42,14 +42,6 @@ PIXEL_IS_BLACK = f"""(p) => {{
   const d = g.getImageData(p[1], p[0], 1, 1).data;
   return d[0] === 0 && d[1] === 0 && d[2] === 0;
 }}"""
-
-
-def hashed(label: int) -> tuple[int, int, int]:
-    """The palette colour of a label id, by the arithmetic documented in js/labelcolors.ts."""
-    h = (label * 2654435761) & 0xFFFFFFFF
-    hue, shade = (h >> 26) / 64, (h >> 24) & 3
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.55 + 0.15 * (shade & 1), 1.0 - 0.15 * (shade >> 1))
-    return round(r * 255), round(g * 255), round(b * 255)
 
 
 def _labels() -> np.ndarray:
@@ -91,7 +83,7 @@ def _write(tmp: Path) -> tuple[Path, np.ndarray]:
 
 
 def _expected(label: int) -> tuple[int, int, int]:
-    return {0: (0, 0, 0), 10: (255, 0, 0), 20: (0, 0, 255)}.get(label) or hashed(label)
+    return {0: (0, 0, 0), 10: (255, 0, 0), 20: (0, 0, 255)}.get(label) or hashed_label_color(label)
 
 
 def _check_colours(img: np.ndarray, cam: dict[str, Any], labels: np.ndarray) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import io
 from typing import Any
 
@@ -23,6 +24,14 @@ def make_image(
     group = zarr.open_group(store, mode="r")
     (info,) = MultiscaleInfo.from_zarr_node(group)
     return info, group, store
+
+
+def hashed_label_color(label: int) -> tuple[int, int, int]:
+    """The palette colour of a label id, by the arithmetic documented in js/labelcolors.ts."""
+    h = (label * 2654435761) & 0xFFFFFFFF
+    hue, shade = (h >> 26) / 64, (h >> 24) & 3
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.55 + 0.15 * (shade & 1), 1.0 - 0.15 * (shade >> 1))
+    return round(r * 255), round(g * 255), round(b * 255)
 
 
 def decode_values(message: dict[str, Any], png: bytes) -> np.ndarray:

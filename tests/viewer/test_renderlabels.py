@@ -7,7 +7,6 @@ arithmetic and the image-label table, without a browser.
 
 from __future__ import annotations
 
-import colorsys
 from pathlib import Path
 
 import numpy as np
@@ -18,20 +17,14 @@ from simplezarr.viewer import widget as widget_module
 from simplezarr.viewer._renderlabels import hashed_colors
 from simplezarr.viewer.widget import Viewer
 
+from .conftest import hashed_label_color
+
 pytestmark = pytest.mark.skipif(
     not widget_module._BUNDLE_FOUND, reason="front-end bundle not built (npm run build)"
 )
 
 BLOCK = 32
 SIZE = (256, 256)  # CSS px of the pictures: the 256 x 256 image at zoom 1 fills it
-
-
-def _reference(label: int) -> tuple[int, int, int]:
-    """The palette colour by the arithmetic documented in js/labelcolors.ts."""
-    h = (label * 2654435761) & 0xFFFFFFFF
-    hue, shade = (h >> 26) / 64, (h >> 24) & 3
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.55 + 0.15 * (shade & 1), 1.0 - 0.15 * (shade >> 1))
-    return round(r * 255), round(g * 255), round(b * 255)
 
 
 def _labels() -> np.ndarray:
@@ -63,7 +56,7 @@ def _centre(shot: np.ndarray, by: int, bx: int, zoom: float = 1.0) -> np.ndarray
 def test_hashed_colours_follow_the_documented_arithmetic() -> None:
     ids = np.concatenate([np.arange(1, 5000), [2**24 + 9, 2**31, 2**32 - 1]]).astype(np.uint64)
     got = hashed_colors(ids).astype(int)
-    want = np.array([_reference(int(i)) for i in ids])
+    want = np.array([hashed_label_color(int(i)) for i in ids])
     assert np.abs(got - want).max() <= 1
     # Neighbouring ids never share a colour (their hues are 39 or 40 of 64 apart).
     assert (np.abs(got[1:] - got[:-1]).max(axis=1) > 0).all()
@@ -89,11 +82,11 @@ def test_a_screenshot_draws_the_label_layer_over_the_image(tmp_path: Path) -> No
         )
         for by, bx in [(1, 0), (3, 5), (7, 7)]:  # hashed, the largest id among them
             label = int(labels[by * BLOCK, bx * BLOCK])
-            assert np.abs(_centre(shot, by, bx)[:3] - _reference(label)).max() <= 1, label
+            assert np.abs(_centre(shot, by, bx)[:3] - hashed_label_color(label)).max() <= 1, label
         # Opacity blends with what lies under; a hidden layer draws nothing.
         blocks.opacity = 0.5
         half = v.screenshot(size=SIZE)
-        want = 0.5 * np.array(_reference(int(labels[3 * BLOCK, 5 * BLOCK]))) + 50
+        want = 0.5 * np.array(hashed_label_color(int(labels[3 * BLOCK, 5 * BLOCK]))) + 50
         assert np.abs(_centre(half, 3, 5)[:3] - want).max() <= 1
         blocks.visible = False
         assert (v.screenshot(size=SIZE)[..., :3][v.screenshot(size=SIZE)[..., 3] > 0] == 100).all()
@@ -120,7 +113,7 @@ def test_outlines_and_the_label_pyramid_zoomed_out(tmp_path: Path) -> None:
         small = v.screenshot(size=SIZE)
         for by, bx in [(1, 1), (3, 5), (6, 2)]:
             label = int(labels[by * BLOCK, bx * BLOCK])
-            want = (255, 0, 0) if label == 10 else _reference(label)
+            want = (255, 0, 0) if label == 10 else hashed_label_color(label)
             assert np.abs(_centre(small, by, bx, zoom=0.5)[:3] - want).max() <= 1, label
     finally:
         v.close()
@@ -135,6 +128,6 @@ def test_a_label_image_opened_alone_is_pictured_as_labels(tmp_path: Path) -> Non
         assert _centre(shot, 0, 0)[3] == 0  # id 0: transparent, not a grey value
         assert tuple(_centre(shot, 1, 1)[:3]) == (255, 0, 0)
         label = int(labels[5 * BLOCK, 4 * BLOCK])
-        assert np.abs(_centre(shot, 5, 4)[:3] - _reference(label)).max() <= 1
+        assert np.abs(_centre(shot, 5, 4)[:3] - hashed_label_color(label)).max() <= 1
     finally:
         v.close()
