@@ -418,17 +418,23 @@ def cells_page(ctx: Context, tag: str, samples: Samples, channels: int) -> None:
             arm(page, "start", _plane_complete(start), next_frame=False)
             wait_done(page, "start", ctx.timeout_ms)
             ctx.scrub_level[channels] = _settle(ctx, page)["level"]
-            s.at("hold ArrowRight on the z slider")
+            s.at("hold the step keys on the z slider")
             steps = int(page.evaluate(f'() => document.querySelector("{slider}").max'))
             page.evaluate(f"() => window.__szb.logPlanes('{VIEWER}')")
             page.evaluate("(s) => window.__szb.reset(s)", slider)
+            index, key = 0, "ArrowRight"
+            repeats = max(2, round(ctx.args.scrub_seconds * ctx.args.key_hz))
             t0 = time.perf_counter()
-            for k in range(steps):  # each repeat waits for the page to take the previous one
-                page.keyboard.down("ArrowRight")
+            for k in range(repeats):  # each repeat waits for the page to take the previous one
+                page.keyboard.down(key)
+                index += 1 if key == "ArrowRight" else -1
+                if index in (0, steps):  # at an end of the stack: the other key, back through it
+                    page.keyboard.up(key)
+                    key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
                 pace(t0 + (k + 1) / float(ctx.args.key_hz))
                 if time.perf_counter() - t0 > ctx.args.timeout:
-                    raise TimeoutError(f"cells_page(): {k + 1} of {steps} key repeats taken")
-            page.keyboard.up("ArrowRight")
+                    raise TimeoutError(f"cells_page(): {k + 1} of {repeats} key repeats taken")
+            page.keyboard.up(key)
             # The plane the slider ended on (the view may still be on an earlier one: moves
             # wait for the plane on screen to complete, js/planepacer.ts).
             value = page.evaluate(f'() => document.querySelector("{slider}").value')
@@ -437,23 +443,24 @@ def cells_page(ctx: Context, tag: str, samples: Samples, channels: int) -> None:
             wait_done(page, "end", ctx.timeout_ms)
             planes = page.evaluate("() => window.__szb.stopPlanes()")
             first_key = float(page.evaluate("() => window.__szb.first.keydown"))
-            shown = [float(t) for p, t in planes.items() if p != start and t >= first_key]
-            if not shown:
-                raise RuntimeError(f"cells_page(): no plane after {start!r} was drawn complete")
             last_key = float(page.evaluate("() => window.__szb.last.keydown"))
-            seconds = (max(shown) - first_key) / 1000
-            samples.add(f"scrub_{channels}ch", value=len(shown) / seconds)
+            held = [float(t) for _, t in planes if first_key <= float(t) <= last_key]
+            if not held:
+                raise RuntimeError("cells_page(): no plane drawn complete while keys were held")
+            seconds = (last_key - first_key) / 1000
+            samples.add(f"scrub_{channels}ch", value=len(held) / seconds)
             print(
-                f"   {len(shown)} of {steps} planes drawn complete in {seconds:.2f} s; keys held "
-                f"{(last_key - first_key) / 1000:.2f} s, the last plane complete "
-                f"{(max(shown) - last_key) / 1000:.2f} s after the last key",
+                f"   {len(held)} planes drawn complete while {repeats} key repeats were held "
+                f"({seconds:.2f} s); the last plane complete "
+                f"{(float(planes[-1][1]) - last_key) / 1000:.2f} s after the last key",
                 flush=True,
             )
 
 
 def _plane_complete(plane: str) -> str:
     return f"""() => {{ const d = document.querySelector('{VIEWER}').dataset;
-        return d.plane === {json.dumps(plane)} && d.complete === '1'; }}"""
+        return (d.completePlane ?? (d.complete === '1' ? d.plane : null)) === {json.dumps(plane)};
+    }}"""
 
 
 def encode_bound(ctx: Context, channels: int) -> float:

@@ -24,8 +24,9 @@ page as ``window.__szb``:
   ``<canvas>`` laid over the viewer's, the least any view can do per move: a
   drag moves an offset, and at most one draw per animation frame (a clear and
   one quad at that offset) shows it.
-- **Planes** (``logPlanes(rootSelector)``): the first time each plane key is
-  drawn complete (``data-complete`` "1"), for z-scrubbing.
+- **Planes** (``logPlanes(rootSelector)``): each time a new plane is drawn
+  complete (a change of ``data-complete-plane``), with its time, for
+  z-scrubbing.
 
 Every record is bounded (``LIMIT`` entries); Python reads results with
 ``page.evaluate`` and waits with ``page.wait_for_function(..., timeout=)``.
@@ -177,13 +178,15 @@ PAGE_JS = r"""
 
   S.logPlanes = (rootSelector) => {
     const root = document.querySelector(rootSelector);
-    const planes = {};
-    S.planes = planes;
+    const planes = [];
+    // (bundles before data-complete-plane: the plane of a frame drawn complete)
+    const drawnComplete = (d) => d.completePlane ?? (d.complete === "1" ? d.plane : undefined);
+    let last = drawnComplete(root.dataset);
     const obs = new MutationObserver(() => {
-      const d = root.dataset;
-      const fresh = planes[d.plane] === undefined && Object.keys(planes).length < LIMIT;
-      if (d.complete === "1" && fresh) {
-        planes[d.plane] = now();
+      const p = drawnComplete(root.dataset);
+      if (p !== undefined && p !== last && planes.length < LIMIT) {
+        planes.push([p, now()]);
+        last = p;
       }
     });
     obs.observe(root, { attributes: true, attributeFilter: ["data-frames"] });

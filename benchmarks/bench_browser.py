@@ -29,8 +29,10 @@ kernel for each notebook run (``tests/browser/_servers.py``):
    laid over the view in the same page, dragged the same way. Goals: at fit
    >= 0.9x of the empty canvas; p95 <= 20 ms at level 0.
 4. **z-scrubbing**: the z slider of ``simplezarr.data.cells_3d`` in a
-   1920 x 1080 view, ArrowRight held (key repeat at ``--key-hz``): distinct
-   planes drawn complete per second, one channel (``channel_mode="single"``)
+   1920 x 1080 view, a step key held for ``--scrub-seconds`` (key repeat at
+   ``--key-hz``; ArrowRight, and ArrowLeft back from the end of the stack):
+   new planes drawn complete per second while the keys are held (a
+   ``data-complete-plane`` change), one channel (``channel_mode="single"``)
    and three composited, against the kernel's encode bound measured in this
    process (the tiles of a plane encoded on 2 threads, the viewer's
    ``encode_threads``). Goals: >= 30 and >= 15 planes/s.
@@ -203,11 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--move-hz", type=float, default=120.0, help="pointer moves per second")
     parser.add_argument("--key-hz", type=float, default=60.0, help="key repeats per second")
     parser.add_argument(
+        "--scrub-seconds", type=float, default=5.0, help="how long the step keys are held"
+    )
+    parser.add_argument(
         "--only", choices=["view", "scrub"], help="only the 2D viewer's figures, or z-scrubbing"
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.drag_seconds = 1, min(args.drag_seconds, 0.6)
+        args.scrub_seconds = min(args.scrub_seconds, 0.5)
     rows, meta = run(args)
     print()
     print(table(rows))

@@ -21,7 +21,9 @@
  * - `data-camera` (JSON: `center` [y, x], `scale` world units per CSS px,
  *   `size` [h, w] CSS px, as last drawn);
  * - `data-complete` ("1" when tiles of the current plane at the level in use
- *   cover the view);
+ *   cover the view); `data-complete-plane` (the plane key of the last frame
+ *   drawn complete: a move that waited for it is sent in that same frame, so
+ *   `data-plane` may already name the next plane when observers run);
  * - `data-display` (JSON: `lo`, `hi`, `gamma`, `colormap` as last drawn);
  * - `data-show-tiles` ("1" when the last frame drew tile outlines);
  * - `data-failed-drawn` (failed tiles drawn hatched in the last frame);
@@ -69,6 +71,7 @@ export type HookName =
   | "seq"
   | "camera"
   | "complete"
+  | "completePlane"
   | "display"
   | "showTiles"
   | "viewCode"

@@ -37,7 +37,7 @@
 import { type Camera, type ViewSize, levelExtent, visibleRect, worldToScreen } from "./camera";
 import { colormapLUT } from "./colormaps";
 import { FailedTiles } from "./failures";
-import { chooseLevel, intersects, planDraw } from "./lod";
+import { chooseLevel, type DrawPlan, intersects, planDraw } from "./lod";
 import { planOutlines } from "./outlines";
 import { type LabelItem, LabelRenderer } from "./labels";
 import type { LayerKind, LevelInfo, Rect, TileErrorMessage, TileMessage } from "./protocol";
@@ -81,6 +81,22 @@ export interface FrameStats {
   levels: number[];
 }
 
+/** One layer's plan: its level and, per pass (labels: one), what to draw. */
+interface LayerPlan {
+  layer: DrawLayer;
+  /** Its place in the frame's layers, bottom first. */
+  index: number;
+  level: number;
+  passes: DrawPlan<CachedTile<WebGLTexture>>[];
+}
+
+interface LayersPlan {
+  layers: LayerPlan[];
+  /** Tiles of the current plane cover the view (the fallback plane can go). */
+  covered: boolean;
+  complete: boolean;
+}
+
 async function decodePng(png: Uint8Array): Promise<ImageBitmap> {
   const blob = new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" });
   return createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
@@ -111,12 +127,13 @@ export class TileLayer {
   private labels: LabelRenderer | null = null;
 
   /**
-   * @param onTexture called when a decoded tile is ready to be drawn
+   * @param onTexture called when a decoded tile is ready to be drawn (with its
+   *   plane key), or when a tile failed (with null)
    * Throws when WebGL2 is not available.
    */
   constructor(
     canvas: HTMLCanvasElement,
-    private readonly onTexture: () => void,
+    private readonly onTexture: (plane: string | null) => void,
     private readonly warn: (message: string) => void,
   ) {
     this.renderer = new Renderer(canvas);
@@ -157,7 +174,7 @@ export class TileLayer {
             );
           }
           const texture = this.renderer.createTexture(bitmap);
-          if (this.cache.finish(m.key, generation, texture)) this.onTexture();
+          if (this.cache.finish(m.key, generation, texture)) this.onTexture(m.plane);
         } finally {
           bitmap.close();
         }
@@ -180,7 +197,7 @@ export class TileLayer {
       bounds: m.bounds,
       error: m.error,
     });
-    this.onTexture();
+    this.onTexture(null);
   }
 
   drop(keys: readonly string[]): void {
@@ -241,40 +258,23 @@ export class TileLayer {
     const drawnLevels = new Set<number>();
     const drawnTiles: CachedTile<WebGLTexture>[] = [];
     let planeDrawn = 0;
-    let covered = layers.length > 0;
-    let complete = layers.length > 0;
+    const planned = this.plan(view, cam, dpr, layers);
     let hatches: [number, number, number, number][] = [];
-    const ready = [...this.cache.ready()];
-    layers.forEach((layer, index) => {
-      if (layer.levels.length === 0) return;
-      const level = chooseLevel(layer.levels, cam.scale, dpr);
-      const mine = ready.filter((t) => t.layer === layer.id);
-      const plan = (channel: number | null) =>
-        planDraw(
-          channel === null ? mine : mine.filter((t) => t.channel === channel),
-          view,
-          layer.levels,
-          level,
-          this.plane,
-          this.fallbackPlane,
-        );
-      const take = (tiles: readonly CachedTile<WebGLTexture>[]): CachedTile<WebGLTexture>[] => {
-        const out: CachedTile<WebGLTexture>[] = [];
-        for (const t of tiles) {
-          if (t.texture === null) continue;
-          drawnLevels.add(t.level);
-          drawnTiles.push(t);
-          if (t.plane === this.plane) planeDrawn++;
-          this.cache.touch(t.key);
-          out.push(t);
-        }
-        return out;
-      };
+    const take = (tiles: readonly CachedTile<WebGLTexture>[]): CachedTile<WebGLTexture>[] => {
+      const out: CachedTile<WebGLTexture>[] = [];
+      for (const t of tiles) {
+        if (t.texture === null) continue;
+        drawnLevels.add(t.level);
+        drawnTiles.push(t);
+        if (t.plane === this.plane) planeDrawn++;
+        this.cache.touch(t.key);
+        out.push(t);
+      }
+      return out;
+    };
+    for (const { layer, index, level, passes } of planned.layers) {
       if (layer.kind === "labels") {
-        const p = plan(null);
-        covered &&= p.covered;
-        complete &&= p.complete;
-        const items: LabelItem[] = take(p.tiles).map((t) => ({
+        const items: LabelItem[] = take(passes[0]?.tiles ?? []).map((t) => ({
           texture: t.texture!,
           clip: toClip(cam, size, t.bounds),
           shape: t.shape,
@@ -285,11 +285,8 @@ export class TileLayer {
       } else {
         const over = index > 0 || layer.opacity < 1;
         if (over) r.beginOver();
-        for (const pass of layer.passes) {
-          const p = plan(pass.channel);
-          covered &&= p.covered;
-          complete &&= p.complete;
-          const items: DrawItem[] = take(p.tiles).map((t) => ({
+        layer.passes.forEach((pass, i) => {
+          const items: DrawItem[] = take(passes[i]?.tiles ?? []).map((t) => ({
             texture: t.texture!,
             clip: toClip(cam, size, t.bounds),
             shape: t.shape,
@@ -298,7 +295,7 @@ export class TileLayer {
             valueScale: t.value_scale,
           }));
           r.drawTiles(items, pass.display);
-        }
+        });
         if (over) r.endOver(layer.opacity);
       }
       const channels = new Set(layer.kind === "labels" ? [0] : layer.passes.map((p) => p.channel));
@@ -308,8 +305,8 @@ export class TileLayer {
           .filter((t) => t.layer === layer.id && channels.has(t.channel) && intersects(t.bounds, view))
           .map((t) => toClip(cam, size, t.bounds)),
       );
-    });
-    if (covered) this.fallbackPlane = null;
+    }
+    if (planned.covered) this.fallbackPlane = null;
     r.drawFailed(hatches);
     if (outlines) {
       const [w, h] = [this.renderer.canvas.width, this.renderer.canvas.height];
@@ -321,7 +318,52 @@ export class TileLayer {
     }
     this.planeDrawn = planeDrawn;
     const drawn = [...drawnLevels].sort((a, b) => a - b);
-    return { level: baseLevel, drawn: drawnTiles.length, complete, levels: drawn, failed: hatches.length };
+    return {
+      level: baseLevel,
+      drawn: drawnTiles.length,
+      complete: planned.complete,
+      levels: drawn,
+      failed: hatches.length,
+    };
+  }
+
+  /**
+   * Whether a frame drawn now would show the current plane complete (as
+   * {@link FrameStats.complete}), without drawing: what the plane hold asks
+   * (js/planepacer.ts {@link PlaneHold}).
+   */
+  complete(cam: Camera | null, size: ViewSize, dpr: number, layers: readonly DrawLayer[]): boolean {
+    if (this.lost || this.disposed || cam === null || size.width <= 0 || size.height <= 0) return false;
+    return this.plan(visibleRect(cam, size), cam, dpr, layers).complete;
+  }
+
+  /** Each layer's level and, per pass (labels: one), the tiles to draw in order; coverage. */
+  private plan(view: Rect, cam: Camera, dpr: number, layers: readonly DrawLayer[]): LayersPlan {
+    const ready = [...this.cache.ready()];
+    let covered = layers.length > 0;
+    let complete = layers.length > 0;
+    const planned: LayerPlan[] = [];
+    layers.forEach((layer, index) => {
+      if (layer.levels.length === 0) return;
+      const level = chooseLevel(layer.levels, cam.scale, dpr);
+      const mine = ready.filter((t) => t.layer === layer.id);
+      const channels: (number | null)[] = layer.kind === "labels" ? [null] : layer.passes.map((p) => p.channel);
+      const passes = channels.map((channel) => {
+        const p = planDraw(
+          channel === null ? mine : mine.filter((t) => t.channel === channel),
+          view,
+          layer.levels,
+          level,
+          this.plane,
+          this.fallbackPlane,
+        );
+        covered &&= p.covered;
+        complete &&= p.complete;
+        return p;
+      });
+      planned.push({ layer, index, level, passes });
+    });
+    return { layers: planned, covered, complete };
   }
 
   /** Free every texture and GL resource. */

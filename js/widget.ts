@@ -51,9 +51,9 @@ import { INITIAL_HOOKS, buildViewDom, frameHooks, setHooks, showMessage } from "
 import { formatPending, formatPosition, formatZoom, planeNames } from "./format";
 import { attachInteraction } from "./interaction";
 import { IoPanel } from "./iopanel";
-import { TileLayer } from "./layer";
+import { type DrawLayer, TileLayer } from "./layer";
 import { LayerSync } from "./layersync";
-import { PlanePacer } from "./planepacer";
+import { PlaneHold, PlanePacer } from "./planepacer";
 import { KernelLink } from "./link";
 import { cssColor, outlineColor } from "./outlines";
 import { Overlay } from "./overlay";
@@ -164,6 +164,10 @@ class ViewerView {
   /** The last frame drew the current plane complete (reset when the plane changes). */
   private planeComplete = false;
   private readonly planePacer = new PlanePacer(() => this.commitPosition());
+  /** After a plane change, frames keep the plane on screen until the new one is complete. */
+  private readonly planeHold = new PlaneHold(() => this.request());
+  /** Camera, size and pixel ratio of the last drawn frame (a moved camera is never held). */
+  private drawnView: { camera: Camera; size: ViewSize; dpr: number } | null = null;
 
   constructor(
     private readonly model: Model,
@@ -213,7 +217,7 @@ class ViewerView {
     }));
 
     try {
-      this.layer = new TileLayer(this.canvas, () => this.request(), warn);
+      this.layer = new TileLayer(this.canvas, (plane) => this.onTexture(plane), warn);
     } catch (err) {
       showMessage(this.stage, `simplezarr cannot draw here: ${String(err instanceof Error ? err.message : err)}`);
       warn(String(err));
@@ -415,6 +419,7 @@ class ViewerView {
     this.planeComplete = false;
     this.layer?.setPlane(plane);
     setHooks(this.root, { plane, complete: "0" });
+    this.planeHold.start();
     this.request();
   }
 
@@ -645,20 +650,49 @@ class ViewerView {
   private frame(): void {
     this.raf = 0;
     if (this.disposed) return;
-    if (this.planeComplete) this.planePacer.complete();
     try {
       this.camera ??= this.cameraSync.read(this.size, this.limits());
       if (this.camera !== null && this.layer !== null) {
         const base = this.layerSync.baseVisible() ? this.channelSync.wanted() : [];
         this.link.sendViewport(this.camera, this.size, this.dpr, base, this.layerSync.wanted());
       }
-      this.draw();
+      if (!this.held()) this.draw();
     } catch (err) {
       warn(`frame failed: ${String(err)}`);
     }
     this.frames++;
     setHooks(this.root, { frames: String(this.frames) });
     this.updateOverlay();
+    // A move that waited goes now, in the frame that drew its predecessor complete
+    // (`completePlane` says so to pages and tests), not a frame later: with software
+    // WebGL a frame holds the page for up to a few hundred ms.
+    if (this.planeComplete) this.planePacer.complete();
+  }
+
+  /** A tile became drawable (its plane), or one failed (null: shown at once). */
+  private onTexture(plane: string | null): void {
+    if (plane === null) this.planeHold.end();
+    else if (plane === this.layer?.currentPlane) this.planeHold.progress();
+    this.request();
+  }
+
+  /** Whether this frame keeps the plane on screen ({@link PlaneHold}). */
+  private held(): boolean {
+    const last = this.drawnView;
+    const cam = this.camera;
+    const moved =
+      last === null ||
+      cam === null ||
+      !sameCamera(last.camera, cam) ||
+      last.size.width !== this.size.width ||
+      last.size.height !== this.size.height ||
+      last.dpr !== this.dpr;
+    return this.planeHold.skip(moved, () => this.layer?.complete(cam, this.size, this.dpr, this.drawLayers()) ?? true);
+  }
+
+  private drawLayers(): DrawLayer[] {
+    const passes = this.channelSync.passes();
+    return this.layerSync.drawLayers(passes, this.channelSync.composite, this.levels);
   }
 
   private draw(): void {
@@ -666,13 +700,13 @@ class ViewerView {
     const passes = this.channelSync.passes();
     const composite = this.channelSync.composite;
     const outlines = this.showTiles();
-    const layers = this.layerSync.drawLayers(passes, composite, this.levels);
+    const layers = this.drawLayers();
     const stats = this.layer.draw(this.camera, this.size, this.dpr, layers, this.levels, outlines);
+    this.drawnView = this.camera === null ? null : { camera: this.camera, size: { ...this.size }, dpr: this.dpr };
+    this.planeHold.drawn();
     this.levelsDrawn = stats.levels;
     this.planeComplete = stats.complete;
-    // A move that waits goes at the start of the next frame: this frame's hooks
-    // show the plane complete first (pages and tests watch for it).
-    if (stats.complete && this.planePacer.holding) this.request();
+    if (stats.complete) setHooks(this.root, { completePlane: this.layer.currentPlane });
     if (stats.level >= 0) this.levelInUse = stats.level;
     this.drawChunkGrid(stats.level);
     const first = passes[0]?.display ?? { lo: 0, hi: 1, gamma: 1 };
@@ -765,6 +799,7 @@ class ViewerView {
       this.model.save_changes();
     }
     this.planePacer.dispose();
+    this.planeHold.dispose();
     this.disposed = true;
     try {
       this.link.close();
