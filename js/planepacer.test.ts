@@ -126,10 +126,30 @@ describe("PlaneHold", () => {
     expect(hold.holding).toBe(false);
   });
 
+  it("waits firstMs for the first tile of the plane (a round trip), then holdMs after each", () => {
+    const clock = fakeClock();
+    let wakes = 0;
+    const hold = new PlaneHold(() => wakes++, clock, 100, 2000, 400);
+    hold.start();
+    clock.advance(350);
+    expect(hold.holding).toBe(true); // no tile yet: the kernel has not answered
+    expect(wakes).toBe(0);
+    hold.progress(); // the first tile
+    clock.advance(99);
+    expect(hold.holding).toBe(true);
+    clock.advance(1);
+    expect(hold.holding).toBe(false);
+    expect(wakes).toBe(1);
+    hold.start(); // no tile within firstMs: give up then
+    clock.advance(400);
+    expect(hold.holding).toBe(false);
+    expect(wakes).toBe(2);
+  });
+
   it("ends at maxMs after the change however the tiles trickle in", () => {
     const clock = fakeClock();
     let wakes = 0;
-    const hold = new PlaneHold(() => wakes++, clock, 100, 300);
+    const hold = new PlaneHold(() => wakes++, clock, 100, 300, 100);
     hold.start();
     for (let i = 0; i < 5; i++) {
       clock.advance(50);
@@ -143,7 +163,7 @@ describe("PlaneHold", () => {
 
   it("waits two frame costs when frames are slower than holdMs (the tiles wait behind a frame)", () => {
     const clock = fakeClock();
-    const hold = new PlaneHold(() => {}, clock, 100, 5000);
+    const hold = new PlaneHold(() => {}, clock, 100, 5000, 100);
     expect(hold.frameCost).toBe(0);
     hold.drawn();
     clock.advance(400); // the page stayed blocked 400 ms after drawing
@@ -158,7 +178,7 @@ describe("PlaneHold", () => {
   it("restarts on each plane change, with one timer", () => {
     const clock = fakeClock();
     let wakes = 0;
-    const hold = new PlaneHold(() => wakes++, clock, 100, 2000);
+    const hold = new PlaneHold(() => wakes++, clock, 100, 2000, 100);
     hold.start();
     clock.advance(60);
     hold.start(); // the next plane

@@ -13,10 +13,12 @@
  *
  * {@link PlaneHold} paces what is drawn: after a plane change, the canvas
  * keeps the plane it shows until the new one can be drawn complete, instead
- * of drawing it tile by tile over the old one. The hold is bounded: it ends
+ * of drawing it tile by tile over the old one (a view's first plane too:
+ * nothing is drawn until it is complete). The hold is bounded: it waits
+ * {@link PLANE_HOLD_FIRST_MS} for the first tile of the plane, then ends
  * {@link PLANE_HOLD_MS} (or two frame costs, when frames are slower) after
- * the plane change or the last new tile, and at most
- * {@link PLANE_HOLD_MAX_MS} after the change; a failed tile ends it. A moved
+ * the last one, and at most {@link PLANE_HOLD_MAX_MS} after the change; a
+ * failed tile ends it. A moved
  * camera always draws at once (a pan or zoom is never held), and so does a
  * plane that is already complete from the cache. Why: each frame that shows
  * a half-arrived plane costs a full draw, with software WebGL about 65 ms at
@@ -40,6 +42,12 @@ export const PLANE_PATIENCE_MS = 2000;
  * its queue for that long.
  */
 export const PLANE_HOLD_MS = 100;
+
+/**
+ * Wait for the first tile of a new plane (a round trip to the kernel: about
+ * 150 ms through a local JupyterLab), before {@link PLANE_HOLD_MS} applies.
+ */
+export const PLANE_HOLD_FIRST_MS = 400;
 
 /** Longest a plane change keeps the previous plane on the canvas, however the tiles trickle in. */
 export const PLANE_HOLD_MAX_MS = 2000;
@@ -115,6 +123,7 @@ export class PlanePacer {
 export class PlaneHold {
   private startedAt = -Infinity;
   private progressAt = -Infinity;
+  private progressed = false;
   private active = false;
   private timer: unknown = null;
   /** Smoothed cost of a drawn frame (ms the page stays blocked after drawing), once measured. */
@@ -126,6 +135,7 @@ export class PlaneHold {
     private readonly clock: PacerClock = browserClock,
     private readonly holdMs = PLANE_HOLD_MS,
     private readonly maxMs = PLANE_HOLD_MAX_MS,
+    private readonly firstMs = PLANE_HOLD_FIRST_MS,
   ) {}
 
   /** Whether frames are being held now. */
@@ -141,6 +151,7 @@ export class PlaneHold {
   /** The plane changed: hold frames until it is complete (bounded, see {@link deadline}). */
   start(): void {
     this.active = true;
+    this.progressed = false;
     this.startedAt = this.progressAt = this.clock.now();
     this.arm();
   }
@@ -148,6 +159,7 @@ export class PlaneHold {
   /** A tile of the new plane became drawable: wait a little longer for the rest. */
   progress(): void {
     if (!this.active) return;
+    this.progressed = true;
     this.progressAt = this.clock.now();
     this.arm();
   }
@@ -182,10 +194,11 @@ export class PlaneHold {
     this.end();
   }
 
-  /** When the hold runs out: a wait after the last progress, within the cap from the start. */
+  /** When the hold runs out: a wait for the first tile, then after the last; capped from the start. */
   private deadline(): number {
     const wait = Math.max(this.holdMs, 2 * this.cost);
-    return Math.min(this.startedAt + this.maxMs, this.progressAt + wait);
+    const until = this.progressed ? this.progressAt + wait : this.startedAt + Math.max(this.firstMs, wait);
+    return Math.min(this.startedAt + this.maxMs, until);
   }
 
   private arm(): void {

@@ -280,6 +280,7 @@ class ViewerView {
 
     this.readLevels();
     this.readSliders();
+    this.planeHold.start(); // the first plane too: drawn once complete (bounded, see PlaneHold)
     this.applyHeight();
     this.applyColormap();
     this.updateTitle();
@@ -680,13 +681,14 @@ class ViewerView {
   private held(): boolean {
     const last = this.drawnView;
     const cam = this.camera;
+    // Nothing drawn yet (a view's first plane): nothing on screen moves.
     const moved =
-      last === null ||
-      cam === null ||
-      !sameCamera(last.camera, cam) ||
-      last.size.width !== this.size.width ||
-      last.size.height !== this.size.height ||
-      last.dpr !== this.dpr;
+      last !== null &&
+      (cam === null ||
+        !sameCamera(last.camera, cam) ||
+        last.size.width !== this.size.width ||
+        last.size.height !== this.size.height ||
+        last.dpr !== this.dpr);
     return this.planeHold.skip(moved, () => this.layer?.complete(cam, this.size, this.dpr, this.drawLayers()) ?? true);
   }
 
